@@ -1,0 +1,310 @@
+"""Tunekeeper settings, read from the environment.
+
+Every variable is listed with its default in `.env.example`. Unset variables fall back to the
+embedded defaults (SQLite under var/, no Redis, the sandbox Spotify) so `make demo` needs nothing
+but Python; bad values stop the process at start with a message naming the variable.
+"""
+
+import base64
+import hashlib
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import (
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    redis_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("TUNEKEEPER_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Core -----------------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    # Generated once and kept, so sessions and derived keys survive a restart of the demo.
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "django_htmx",
+    "template_partials",
+    "django_celery_beat",
+    "spotify",
+    "spotify.emulator",
+    "playlists",
+    "sync",
+    "enforcement",
+    "archive",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "spotify.context_processors.spotify_banners",
+            ],
+        },
+    },
+]
+
+# --- Database and cache ---------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "tunekeeper.sqlite3"),
+            # Web, worker and beat share the file: wait for the write lock instead of failing.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = redis_url("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "tk"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tunekeeper_cache",
+        }
+    }
+
+# --- Auth: django-allauth with Spotify ------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "landing"
+LOGIN_REDIRECT_URL = "dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
+ACCOUNT_ADAPTER = "spotify.accounts.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "spotify.accounts.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = True
+
+SPOTIFY_CLIENT_ID = env_str("SPOTIFY_CLIENT_ID")
+SPOTIFY_CLIENT_SECRET = env_str("SPOTIFY_CLIENT_SECRET")
+if SPOTIFY_CLIENT_SECRET and not SPOTIFY_CLIENT_ID:
+    raise ImproperlyConfigured("SPOTIFY_CLIENT_SECRET is set but SPOTIFY_CLIENT_ID is not")
+SPOTIFY_SANDBOX = not SPOTIFY_CLIENT_ID
+SPOTIFY_API_MODE = env_choice("SPOTIFY_API_MODE", "development", ("development", "extended"))
+SANDBOX_BASE_URL = env_url("SANDBOX_BASE_URL", f"{SITE_URL}/sandbox-spotify")
+if SPOTIFY_SANDBOX:
+    SPOTIFY_CLIENT_ID = "tunekeeper-sandbox"
+    SPOTIFY_CLIENT_SECRET = "sandbox-secret"
+    SPOTIFY_API_BASE_URL = f"{SANDBOX_BASE_URL}/v1"
+    SPOTIFY_ACCOUNTS_BASE_URL = f"{SANDBOX_BASE_URL}/accounts"
+    # The browser is sent here; a path keeps it on whatever host the person opened.
+    SPOTIFY_AUTHORIZE_URL = "/sandbox-spotify/accounts/authorize"
+else:
+    SPOTIFY_API_BASE_URL = "https://api.spotify.com/v1"
+    SPOTIFY_ACCOUNTS_BASE_URL = "https://accounts.spotify.com"
+    SPOTIFY_AUTHORIZE_URL = "https://accounts.spotify.com/authorize"
+
+# Spotify's reference §4: what Tunekeeper reads and writes.
+SPOTIFY_SCOPES = [
+    "playlist-read-private",
+    "playlist-read-collaborative",
+    "playlist-modify-public",
+    "playlist-modify-private",
+    "user-library-read",
+    "user-library-modify",
+    "user-follow-read",
+    "user-follow-modify",
+    "user-read-recently-played",
+]
+SOCIALACCOUNT_PROVIDERS = {
+    "spotify": {
+        "SCOPE": SPOTIFY_SCOPES,
+        "OAUTH_PKCE_ENABLED": True,
+        "APP": {"client_id": SPOTIFY_CLIENT_ID, "secret": SPOTIFY_CLIENT_SECRET, "key": ""},
+    }
+}
+
+# A development-mode Spotify app serves at most five allowlisted users.
+MAX_USERS = env_int("MAX_USERS", 5, minimum=1)
+
+
+def _token_keys() -> list[bytes]:
+    raw = env_list("TOKEN_ENCRYPTION_KEY", [])
+    if not raw:
+        # Derived from SECRET_KEY so the demo works out of the box; production sets its own.
+        digest = hashlib.sha256(f"tunekeeper-token-key:{SECRET_KEY}".encode()).digest()
+        return [base64.urlsafe_b64encode(digest)]
+    keys = []
+    for key in raw:
+        try:
+            if len(base64.urlsafe_b64decode(key.encode())) != 32:
+                raise ValueError
+        except ValueError:
+            raise ImproperlyConfigured(
+                "TOKEN_ENCRYPTION_KEY must be one or more comma-separated Fernet keys "
+                "(32 url-safe base64-encoded bytes each; the first encrypts, all decrypt)"
+            ) from None
+        keys.append(key.encode())
+    return keys
+
+
+TOKEN_ENCRYPTION_KEYS = _token_keys()
+MUSICBRAINZ_CONTACT = env_str("MUSICBRAINZ_CONTACT")
+
+# --- Spotify gateway ------------------------------------------------------------------------------
+
+SPOTIFY_CALLS_PER_SECOND = env_float("SPOTIFY_CALLS_PER_SECOND", 3.0, minimum=0.01)
+SPOTIFY_DAILY_BUDGET = env_int("SPOTIFY_DAILY_BUDGET", 1000, minimum=1)
+SPOTIFY_SHORT_WAIT_SECONDS = env_int("SPOTIFY_SHORT_WAIT_SECONDS", 10, minimum=0)
+SPOTIFY_TIMEOUT_SECONDS = env_float("SPOTIFY_TIMEOUT_SECONDS", 15.0, minimum=0.1)
+
+# --- Celery ---------------------------------------------------------------------------------------
+
+CELERY_QUEUE_DIR = VAR_DIR / "celery"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+else:
+    # kombu's filesystem transport: a broker with no server, for the demo.
+    for folder in ("queue", "processed", "control"):
+        (CELERY_QUEUE_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
+        "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
+        "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),
+        "store_processed": False,
+    }
+CELERY_TASK_QUEUES_NAMES = ("interactive", "default", "bulk")
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 900, minimum=1)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "beat-heartbeat": {"task": "config.tasks.beat_heartbeat", "schedule": 60.0},
+}
+CELERY_TASK_ROUTES = {
+    "config.tasks.*": {"queue": "default"},
+}
+
+# --- I18n, time, static ---------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must be an IANA zone such as Europe/Berlin, not {TIME_ZONE!r}"
+    ) from None
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Serve straight from static/ too, so the demo needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+    },
+}

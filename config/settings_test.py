@@ -1,0 +1,46 @@
+"""Settings for the test suite: the real settings, plus a throwaway key, a fast hasher and
+isolation from a demo running on the same machine (own SQLite file, queue folder, Redis prefix).
+
+A Celery worker started by the tests runs with TUNEKEEPER_USE_TEST_DATABASE=1 so it opens the
+test database the test run created, not the developer's own.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+
+from config.settings import *  # noqa: F403
+from config.settings import (
+    CACHES,
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    CELERY_QUEUE_DIR,
+    DATABASES,
+    REDIS_URL,
+    VAR_DIR,
+)
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+_database = DATABASES["default"]
+if _database["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so a real worker process can open the test database too.
+    _database["TEST"] = {"NAME": str(VAR_DIR / "test_tunekeeper.sqlite3")}
+    _test_name = _database["TEST"]["NAME"]
+else:
+    _test_name = f"test_{_database['NAME']}"
+if os.environ.get("TUNEKEEPER_USE_TEST_DATABASE") == "1":
+    _database["NAME"] = _test_name
+
+if REDIS_URL:
+    CACHES["default"]["KEY_PREFIX"] = "tktest"
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = "tktest:"
+else:
+    _queue = CELERY_QUEUE_DIR.parent / "test-celery"
+    for _folder in ("queue", "processed", "control"):
+        (_queue / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(_queue / "queue"),
+        data_folder_out=str(_queue / "queue"),
+        processed_folder=str(_queue / "processed"),
+        control_folder=str(_queue / "control"),
+    )

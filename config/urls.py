@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("library/", views.section, {"slug": "library"}, name="library"),
+    path("sync/", views.section, {"slug": "sync"}, name="sync"),
+    path("blocklist/", views.section, {"slug": "blocklist"}, name="blocklist"),
+    path("history/", views.section, {"slug": "history"}, name="history"),
+    path("activity/", views.section, {"slug": "activity"}, name="activity"),
+    path("waitlist/", views.waitlist, name="waitlist"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SPOTIFY_SANDBOX:
+    urlpatterns.append(path("sandbox-spotify/", include("spotify.emulator.urls")))

@@ -1,0 +1,61 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from spotify.models import UserSeat
+
+# The dashboard's sections; each says "coming soon" until its feature lands.
+SECTIONS = {
+    "library": (
+        "Library",
+        "Your playlists, liked songs, saved albums and followed artists, mirrored and enriched.",
+    ),
+    "sync": ("Sync", "Child playlists rebuilt from a base playlist by rules."),
+    "blocklist": (
+        "Blocklist",
+        "Artists, albums and tracks kept out of your library, with a dry run and an undo.",
+    ),
+    "history": ("History", "Every play you make, kept forever, with stats."),
+    "activity": ("Activity", "Your jobs, Spotify calls and what they cost."),
+}
+
+
+@require_GET
+def landing(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "landing.html", {"free_seats": UserSeat.free_count()})
+
+
+@require_GET
+@login_required
+def dashboard(request):
+    return render(request, "dashboard.html", {"sections": SECTIONS})
+
+
+@require_GET
+@login_required
+def section(request, slug: str):
+    title, blurb = SECTIONS[slug]
+    return render(request, "coming_soon.html", {"title": title, "blurb": blurb, "slug": slug})
+
+
+@require_GET
+def waitlist(request):
+    return render(request, "waitlist.html")
+
+
+@require_GET
+def healthz(request):
+    """Liveness for load balancers: says whether the database answers, nothing private."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database_ok = True
+    except Exception:  # any failure means unhealthy; the reason stays private
+        database_ok = False
+    return JsonResponse(
+        {"ok": database_ok, "database": database_ok}, status=200 if database_ok else 503
+    )

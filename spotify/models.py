@@ -1,0 +1,100 @@
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+
+class Connection(models.Model):
+    """A user's link to Spotify, beyond allauth's SocialAccount: whether it still works."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spotify_connection"
+    )
+    needs_reconnect_since = models.DateTimeField(null=True, blank=True)
+    needs_reconnect_reason = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"Spotify connection of {self.user}"
+
+    @property
+    def needs_reconnect(self) -> bool:
+        return self.needs_reconnect_since is not None
+
+    def mark_needs_reconnect(self, reason: str) -> None:
+        self.needs_reconnect_since = timezone.now()
+        self.needs_reconnect_reason = reason[:200]
+        self.save(update_fields=["needs_reconnect_since", "needs_reconnect_reason"])
+
+    def mark_reconnected(self) -> None:
+        self.needs_reconnect_since = None
+        self.needs_reconnect_reason = ""
+        self.save(update_fields=["needs_reconnect_since", "needs_reconnect_reason"])
+
+
+class SeatsFull(Exception):
+    """Every seat of the Spotify app is taken."""
+
+
+class UserSeat(models.Model):
+    """One of the MAX_USERS places a development-mode Spotify app allows.
+
+    The unique `number` is the lock: two simultaneous signups for the last place both try to
+    insert it and the database lets exactly one through. Users an admin approved from the
+    waitlist hold a seat without a number (past the cap, on the admin's word).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seat"
+    )
+    number = models.PositiveSmallIntegerField(null=True, blank=True, unique=True)
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"seat {self.number or 'approved'}: {self.user}"
+
+    @classmethod
+    def claim(cls, user, *, approved_over_cap: bool = False) -> "UserSeat":
+        if approved_over_cap:
+            return cls.objects.create(user=user, number=None)
+        for number in range(1, settings.MAX_USERS + 1):
+            try:
+                with transaction.atomic():
+                    return cls.objects.create(user=user, number=number)
+            except IntegrityError:
+                continue
+        raise SeatsFull
+
+    @classmethod
+    def free_count(cls) -> int:
+        taken = cls.objects.filter(number__lte=settings.MAX_USERS).count()
+        return max(settings.MAX_USERS - taken, 0)
+
+
+class WaitlistEntry(models.Model):
+    """Someone who tried to sign up while every seat was taken."""
+
+    spotify_id = models.CharField(max_length=200, unique=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["requested_at"]
+        verbose_name_plural = "waitlist entries"
+
+    def __str__(self) -> str:
+        return self.display_name or self.spotify_id
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_at is not None
+
+    def approve(self, by) -> None:
+        self.approved_at = timezone.now()
+        self.approved_by = by
+        self.save(update_fields=["approved_at", "approved_by"])

@@ -1,0 +1,115 @@
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from html import unescape
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+# CI sets this: a test that needs a service must fail, not skip, when the service is missing.
+REQUIRE_SERVICES = os.environ.get("TUNEKEEPER_REQUIRE_SERVICES") == "1"
+
+
+def require_service(available: bool, what: str) -> None:
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required here (TUNEKEEPER_REQUIRE_SERVICES=1) but missing")
+    pytest.skip(f"{what} is not available")
+
+
+@pytest.fixture
+def sandbox_users(db):
+    from spotify.emulator.seed import seed_users
+
+    return seed_users(3)
+
+
+@pytest.fixture
+def sandbox_site(live_server, settings):
+    """Point the Spotify URLs at the sandbox served by the live test server."""
+    base = f"{live_server.url}/sandbox-spotify"
+    settings.SITE_URL = live_server.url
+    settings.SANDBOX_BASE_URL = base
+    settings.SPOTIFY_API_BASE_URL = f"{base}/v1"
+    settings.SPOTIFY_ACCOUNTS_BASE_URL = f"{base}/accounts"
+    return live_server
+
+
+def hidden_inputs(html: str) -> dict[str, str]:
+    return {
+        name: unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
+    }
+
+
+def login_through_sandbox(client, sandbox_user, *, decision: str = "agree"):
+    """Walk the browser side of the OAuth flow with Django's test client; the back channel
+    (code exchange, profile) goes over real HTTP to the live server."""
+    response = client.post("/accounts/spotify/login/", {"process": "login"})
+    assert response.status_code == 302, response
+    consent = client.get(response["Location"])
+    assert consent.status_code == 200
+    form = hidden_inputs(consent.content.decode())
+    form.update(sandbox_user=str(sandbox_user.pk), decision=decision)
+    return client.post(response["Location"].split("?")[0], form, follow=True)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real Celery worker in its own process, on the test database and the configured broker."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        require_service(bool(settings.REDIS_URL), "REDIS_URL (a Redis broker for the worker)")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "TUNEKEEPER_USE_TEST_DATABASE": "1",
+    }
+    log_path = ROOT / "var" / "test-worker.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "interactive,default,bulk",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    yield process
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
