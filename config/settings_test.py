@@ -31,9 +31,12 @@ else:
 if os.environ.get("TUNEKEEPER_USE_TEST_DATABASE") == "1":
     _database["NAME"] = _test_name
 
+# Parallel test runs on one machine set TUNEKEEPER_VAR_DIR (own SQLite file and queue folder),
+# their own DATABASE_URL name and this suffix (own Redis keys).
+_isolation = os.environ.get("TUNEKEEPER_TEST_ISOLATION", "")
 if REDIS_URL:
-    CACHES["default"]["KEY_PREFIX"] = "tktest"
-    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = "tktest:"
+    CACHES["default"]["KEY_PREFIX"] = f"tktest{_isolation}"
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"tktest{_isolation}:"
 else:
     _queue = CELERY_QUEUE_DIR.parent / "test-celery"
     for _folder in ("queue", "processed", "control"):

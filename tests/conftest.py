@@ -113,3 +113,14 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, message: s
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def fake_clock():
+    """Drive time for Spotify code (gateway, tokens, sandbox) from the test."""
+    from spotify import clock
+
+    fake = clock.FakeClock()
+    clock.use(fake)
+    yield fake
+    clock.reset()
