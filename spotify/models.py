@@ -98,3 +98,54 @@ class WaitlistEntry(models.Model):
         self.approved_at = timezone.now()
         self.approved_by = by
         self.save(update_fields=["approved_at", "approved_by"])
+
+
+class Purpose(models.TextChoices):
+    SYNC = "sync"
+    ENFORCEMENT = "enforcement"
+    ARCHIVE = "archive"
+    LIBRARY = "library"
+    ENRICHMENT = "enrichment"
+    INTERACTIVE = "interactive"
+    AUTH = "auth"
+
+
+class ApiCall(models.Model):
+    """The call ledger: one row per request sent to Spotify (or MusicBrainz, app "musicbrainz")."""
+
+    at = models.DateTimeField()
+    app = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    method = models.CharField(max_length=8)
+    endpoint = models.CharField(max_length=120)  # a template: "GET /playlists/{id}/items"
+    status = models.PositiveSmallIntegerField()  # 0: no response (timeout, connection error)
+    duration_ms = models.PositiveIntegerField()
+    retry_after = models.PositiveIntegerField(null=True, blank=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    job_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["app", "at"]),
+            models.Index(fields=["job_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.endpoint} → {self.status}"
+
+
+class AppState(models.Model):
+    """Per Spotify app: a persisted pause (daily quota or a long Retry-After)."""
+
+    app = models.CharField(max_length=64, unique=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Spotify app state"
+
+    def __str__(self) -> str:
+        return self.app

@@ -4,10 +4,17 @@ allauth stores the access token in `token` and the refresh token in `token_secre
 only ever holds ciphertext; every instance in memory (ours and allauth's) holds plaintext.
 """
 
+from datetime import timedelta
+
+import requests
 from allauth.socialaccount.models import SocialToken
+from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_init, post_save, pre_save
 
-from spotify import crypto
+from spotify import clock, crypto
+from spotify.errors import NeedsReconnect, ServerError, TransportError
+from spotify.models import Purpose
 
 TOKEN_FIELDS = ("token", "token_secret")
 
@@ -45,3 +52,95 @@ def rotate_all_tokens() -> int:
             SocialToken.objects.filter(pk=row["pk"]).update(**updates)
             changed += 1
     return changed
+
+
+# --- access tokens for the gateway --------------------------------------------------------------
+
+REFRESH_MARGIN = timedelta(seconds=120)
+TOKEN_ENDPOINT = "POST /api/token"
+
+
+def _spotify_token_row(user_id: int) -> SocialToken:
+    try:
+        return SocialToken.objects.select_related("account").get(
+            account__user_id=user_id, account__provider="spotify"
+        )
+    except SocialToken.DoesNotExist:
+        raise NeedsReconnect("no Spotify token stored for this user") from None
+
+
+def _fresh(token: SocialToken) -> bool:
+    return token.expires_at is None or token.expires_at - clock.now() > REFRESH_MARGIN
+
+
+def access_token(user_id: int, *, force: bool = False, stale: str | None = None) -> str:
+    """A valid access token for the user, refreshed ~2 minutes before it expires.
+
+    The refresh runs under a row lock, so two workers never refresh the same token: the second
+    one waits, then finds the fresh token the first stored. `force` (after a 401) refreshes
+    unless another worker already replaced the `stale` token.
+    """
+    token = _spotify_token_row(user_id)
+    if not force and _fresh(token):
+        return token.token
+    with transaction.atomic():
+        locked = SocialToken.objects.select_for_update().get(pk=token.pk)
+        if force and stale is not None and locked.token != stale:
+            return locked.token
+        if not force and _fresh(locked):
+            return locked.token
+        return _refresh(user_id, locked)
+
+
+def _refresh(user_id: int, locked: SocialToken) -> str:
+    from spotify.http import CallContext, record, session
+
+    if not locked.token_secret:
+        _needs_reconnect(user_id, "no refresh token stored")
+    data = {"grant_type": "refresh_token", "refresh_token": locked.token_secret}
+    auth = None
+    if settings.SPOTIFY_CLIENT_SECRET:
+        auth = (settings.SPOTIFY_CLIENT_ID, settings.SPOTIFY_CLIENT_SECRET)
+    else:
+        data["client_id"] = settings.SPOTIFY_CLIENT_ID  # PKCE without a secret
+    context = CallContext(user_id=user_id, purpose=Purpose.AUTH)
+    started = clock.monotonic()
+    try:
+        response = session().post(
+            f"{settings.SPOTIFY_ACCOUNTS_BASE_URL}/api/token",
+            data=data,
+            auth=auth,
+            timeout=(5, settings.SPOTIFY_TIMEOUT_SECONDS),
+        )
+    except (requests.Timeout, requests.ConnectionError) as error:
+        record(context, "POST", TOKEN_ENDPOINT, 0, started, app="accounts")
+        raise TransportError(
+            "Spotify's token service did not answer", endpoint=TOKEN_ENDPOINT
+        ) from error
+    record(context, "POST", TOKEN_ENDPOINT, response.status_code, started, app="accounts")
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code == 400 and body.get("error") == "invalid_grant":
+        _needs_reconnect(user_id, body.get("error_description") or "invalid_grant")
+    if response.status_code != 200 or "access_token" not in body:
+        raise ServerError(
+            f"token refresh failed with {response.status_code}",
+            status=response.status_code,
+            endpoint=TOKEN_ENDPOINT,
+        )
+    locked.token = body["access_token"]
+    locked.expires_at = clock.now() + timedelta(seconds=int(body.get("expires_in", 3600)))
+    if body.get("refresh_token"):
+        locked.token_secret = body["refresh_token"]  # rotated: the old one no longer works
+    locked.save(update_fields=["token", "token_secret", "expires_at"])
+    return locked.token
+
+
+def _needs_reconnect(user_id: int, reason: str):
+    from spotify.models import Connection
+
+    connection, _ = Connection.objects.get_or_create(user_id=user_id)
+    connection.mark_needs_reconnect(reason)
+    raise NeedsReconnect(f"Spotify needs reconnecting: {reason}", endpoint=TOKEN_ENDPOINT)
