@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "spotify",
     "spotify.emulator",
+    "ops",
     "playlists",
     "sync",
     "enforcement",
@@ -272,6 +273,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "config.tasks.beat_heartbeat", "schedule": 60.0},
+    "resume-paused-jobs": {"task": "ops.tasks.resume_paused_jobs", "schedule": 60.0},
 }
 CELERY_TASK_ROUTES = {
     "config.tasks.*": {"queue": "default"},

@@ -1,0 +1,163 @@
+"""One shape for long work.
+
+Every long job (library refresh, sync, enforcement batch, rollback, history import, enrichment)
+is a model that inherits `Job`: status, progress (done / total), current step, ETA, paused-until
+and error, all on one row that `templates/ops/progress.html` renders and HTMX polls.
+
+A job that meets a Spotify pause (`spotify.errors.Paused`) calls `job.pause(until, reason)` and
+its task returns; the beat task `ops.tasks.resume_paused_jobs` re-enqueues it when the time
+comes, so no worker sleeps through a quota lockout and no long-ETA message sits in the broker.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from spotify import clock
+
+
+def job_models() -> list[type[Job]]:
+    """Every concrete job model, for the resume sweep and the activity page."""
+    from django.apps import apps
+
+    return [model for model in apps.get_models() if issubclass(model, Job)]
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PAUSED)
+
+
+class Job(models.Model):
+    """Abstract base of every long-running job. Subclasses set `resume_task` (a task name
+    taking the job's pk) and `kind` (a short label such as "Library refresh")."""
+
+    kind = "Job"
+    resume_task: str = ""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    step = models.CharField(max_length=200, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    # --- reading --------------------------------------------------------------------------------
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.status == JobStatus.COMPLETED else None
+        return min(int(self.done * 100 / self.total), 100)
+
+    @property
+    def eta(self) -> timedelta | None:
+        """Time left at the pace so far; None until there is a pace to go by."""
+        if (
+            self.status != JobStatus.RUNNING
+            or not self.total
+            or not self.done
+            or not self.started_at
+        ):
+            return None
+        elapsed = (clock.now() - self.started_at).total_seconds()
+        if elapsed <= 0:
+            return None
+        rate = self.done / elapsed
+        return timedelta(seconds=max(self.total - self.done, 0) / rate)
+
+    # --- writing: each a single UPDATE of this row ----------------------------------------------
+
+    def _update(self, **fields) -> None:
+        for name, value in fields.items():
+            setattr(self, name, value)
+        type(self).objects.filter(pk=self.pk).update(**fields)
+
+    def start(self, total: int | None = None, step: str = "") -> None:
+        now = clock.now()
+        self._update(
+            status=JobStatus.RUNNING,
+            started_at=self.started_at or now,
+            heartbeat_at=now,
+            total=total if total is not None else self.total,
+            step=step,
+            paused_until=None,
+            pause_reason="",
+            error="",
+        )
+
+    def advance(
+        self,
+        done: int | None = None,
+        *,
+        by: int = 0,
+        total: int | None = None,
+        step: str | None = None,
+    ) -> None:
+        fields: dict = {"heartbeat_at": clock.now()}
+        fields["done"] = done if done is not None else self.done + by
+        if total is not None:
+            fields["total"] = total
+        if step is not None:
+            fields["step"] = step
+        self._update(**fields)
+
+    def pause(self, until, reason: str) -> None:
+        self._update(
+            status=JobStatus.PAUSED,
+            paused_until=until,
+            pause_reason=reason,
+            heartbeat_at=clock.now(),
+        )
+
+    def complete(self, step: str = "Done") -> None:
+        now = clock.now()
+        self._update(
+            status=JobStatus.COMPLETED,
+            finished_at=now,
+            heartbeat_at=now,
+            step=step,
+            paused_until=None,
+        )
+
+    def fail(self, error: str) -> None:
+        now = clock.now()
+        self._update(status=JobStatus.FAILED, finished_at=now, heartbeat_at=now, error=error[:5000])
+
+    def cancel(self) -> None:
+        self._update(status=JobStatus.CANCELLED, finished_at=clock.now())
+
+    def claim(self) -> bool:
+        """Move QUEUED → RUNNING for exactly one worker (a conditional UPDATE)."""
+        claimed = (
+            type(self)
+            .objects.filter(pk=self.pk, status=JobStatus.QUEUED)
+            .update(status=JobStatus.RUNNING, started_at=clock.now(), heartbeat_at=clock.now())
+        )
+        if claimed:
+            self.refresh_from_db()
+        return bool(claimed)
