@@ -191,7 +191,7 @@ def _backoff(attempt: int) -> None:
 
 def _forbidden_reason(endpoint: str, message: str) -> str:
     text = message.lower()
-    old_items_path = endpoint == "GET /playlists/{id}/tracks" or endpoint.endswith("/{id}/tracks")
+    old_items_path = endpoint.endswith(" /playlists/{id}/tracks")
     if endpoint in REMOVED_IN_DEVELOPMENT_MODE or old_items_path:
         return Forbidden.REMOVED_IN_DEVELOPMENT_MODE
     if "scope" in text:

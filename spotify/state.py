@@ -158,3 +158,13 @@ def budget_left(app: str | None = None) -> int:
 
 def next_budget_day() -> datetime:
     return _day_start(clock.now()) + timedelta(days=1)
+
+
+def forget(app: str | None = None) -> None:
+    """Drop the cached pause, breaker and today's budget count (tests; an operator's reset)."""
+    app = app or app_id()
+    days = {clock.now().date().isoformat(), datetime.now().date().isoformat()}
+    cache.delete_many(
+        [_pause_key(app), _breaker_key(app), f"{_breaker_key(app)}:probe"]
+        + [_budget_key(app, day) for day in days]
+    )

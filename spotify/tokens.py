@@ -83,20 +83,28 @@ def access_token(user_id: int, *, force: bool = False, stale: str | None = None)
     token = _spotify_token_row(user_id)
     if not force and _fresh(token):
         return token.token
-    with transaction.atomic():
-        locked = SocialToken.objects.select_for_update().get(pk=token.pk)
-        if force and stale is not None and locked.token != stale:
-            return locked.token
-        if not force and _fresh(locked):
-            return locked.token
-        return _refresh(user_id, locked)
+    try:
+        with transaction.atomic():
+            locked = SocialToken.objects.select_for_update().get(pk=token.pk)
+            if force and stale is not None and locked.token != stale:
+                return locked.token
+            if not force and _fresh(locked):
+                return locked.token
+            return _refresh(user_id, locked)
+    except NeedsReconnect as error:
+        # Recorded after the lock's transaction ended, so the rollback does not undo it.
+        from spotify.models import Connection
+
+        connection, _ = Connection.objects.get_or_create(user_id=user_id)
+        connection.mark_needs_reconnect(str(error))
+        raise
 
 
 def _refresh(user_id: int, locked: SocialToken) -> str:
     from spotify.http import CallContext, record, session
 
     if not locked.token_secret:
-        _needs_reconnect(user_id, "no refresh token stored")
+        raise NeedsReconnect("no refresh token stored", endpoint=TOKEN_ENDPOINT)
     data = {"grant_type": "refresh_token", "refresh_token": locked.token_secret}
     auth = None
     if settings.SPOTIFY_CLIENT_SECRET:
@@ -123,7 +131,8 @@ def _refresh(user_id: int, locked: SocialToken) -> str:
     except ValueError:
         body = {}
     if response.status_code == 400 and body.get("error") == "invalid_grant":
-        _needs_reconnect(user_id, body.get("error_description") or "invalid_grant")
+        reason = body.get("error_description") or "invalid_grant"
+        raise NeedsReconnect(f"Spotify needs reconnecting: {reason}", endpoint=TOKEN_ENDPOINT)
     if response.status_code != 200 or "access_token" not in body:
         raise ServerError(
             f"token refresh failed with {response.status_code}",
@@ -136,11 +145,3 @@ def _refresh(user_id: int, locked: SocialToken) -> str:
         locked.token_secret = body["refresh_token"]  # rotated: the old one no longer works
     locked.save(update_fields=["token", "token_secret", "expires_at"])
     return locked.token
-
-
-def _needs_reconnect(user_id: int, reason: str):
-    from spotify.models import Connection
-
-    connection, _ = Connection.objects.get_or_create(user_id=user_id)
-    connection.mark_needs_reconnect(reason)
-    raise NeedsReconnect(f"Spotify needs reconnecting: {reason}", endpoint=TOKEN_ENDPOINT)

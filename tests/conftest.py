@@ -1,3 +1,4 @@
+import contextlib
 import os
 import re
 import signal
@@ -21,6 +22,24 @@ def require_service(available: bool, what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required here (TUNEKEEPER_REQUIRE_SERVICES=1) but missing")
     pytest.skip(f"{what} is not available")
+
+
+@pytest.fixture(autouse=True)
+def fresh_spotify_state():
+    """Pacing, pause, breaker and budget live partly in Redis, which no test transaction
+    rolls back: start and end every test with them forgotten."""
+    from spotify import clock, pacing, state
+
+    def forget():
+        pacing.reset(state.app_id())
+        # The database cache is out of reach in tests without database access.
+        with contextlib.suppress(Exception):
+            state.forget()
+
+    forget()
+    yield
+    clock.reset()
+    forget()
 
 
 @pytest.fixture
