@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from ops import views as ops_views
+from spotify import views as spotify_views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -11,7 +13,8 @@ urlpatterns = [
     path("sync/", views.section, {"slug": "sync"}, name="sync"),
     path("blocklist/", views.section, {"slug": "blocklist"}, name="blocklist"),
     path("history/", views.section, {"slug": "history"}, name="history"),
-    path("activity/", views.section, {"slug": "activity"}, name="activity"),
+    path("activity/", ops_views.activity, name="activity"),
+    path("activity/spotify/", spotify_views.usage_page, name="spotify_usage"),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),

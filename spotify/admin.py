@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from spotify.models import Connection, UserSeat, WaitlistEntry
+from spotify import state
+from spotify.models import ApiCall, AppState, Connection, UserSeat, WaitlistEntry
 
 
 @admin.register(Connection)
@@ -34,3 +35,49 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
             f"Approved {len(entries)}. Add them to the Spotify app's allowlist too "
             "(Spotify dashboard → User Management).",
         )
+
+
+@admin.register(ApiCall)
+class ApiCallAdmin(admin.ModelAdmin):
+    """The call ledger: an audit trail, so read-only."""
+
+    list_display = [
+        "at",
+        "method",
+        "endpoint",
+        "status",
+        "duration_ms",
+        "retry_after",
+        "purpose",
+        "user",
+        "job_id",
+    ]
+    list_filter = ["purpose", "status", "method", "app"]
+    search_fields = ["endpoint", "job_id", "user__username"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AppState)
+class AppStateAdmin(admin.ModelAdmin):
+    list_display = ["app", "paused_until", "pause_reason", "updated_at"]
+    readonly_fields = ["app", "paused_until", "pause_reason", "updated_at"]
+    actions = ["lift_pause"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Lift the pause now (Spotify may answer 429 again)")
+    def lift_pause(self, request, queryset):
+        for row in queryset:
+            state.clear_pause(row.app)
+        self.message_user(request, f"Lifted the pause of {queryset.count()} app(s).")

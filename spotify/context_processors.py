@@ -1,3 +1,4 @@
+from spotify import state
 from spotify.models import Connection
 
 
@@ -7,4 +8,9 @@ def spotify_banners(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     connection = Connection.objects.filter(user=user).first()
-    return {"spotify_needs_reconnect": bool(connection and connection.needs_reconnect)}
+    pause = state.current_pause()
+    return {
+        "spotify_needs_reconnect": bool(connection and connection.needs_reconnect),
+        "spotify_paused_until": pause.until if pause else None,
+        "spotify_pause_reason": pause.reason if pause else "",
+    }

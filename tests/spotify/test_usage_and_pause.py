@@ -1,0 +1,58 @@
+from datetime import timedelta
+
+import pytest
+
+from ops.tasks import resume_paused_jobs
+from spotify import clock, state
+from spotify.models import ApiCall, Purpose
+
+pytestmark = pytest.mark.django_db
+
+
+def ledger_row(**fields):
+    defaults = {
+        "at": clock.now(),
+        "app": state.app_id(),
+        "method": "GET",
+        "endpoint": "GET /me/tracks",
+        "status": 200,
+        "duration_ms": 40,
+        "purpose": Purpose.LIBRARY,
+    }
+    return ApiCall.objects.create(**{**defaults, **fields})
+
+
+def test_the_usage_page_shows_budget_use_per_purpose_and_endpoint(
+    client, django_user_model, settings, fake_clock
+):
+    settings.SPOTIFY_DAILY_BUDGET = 10
+    client.force_login(django_user_model.objects.create(username="ada"))
+    for _ in range(3):
+        ledger_row()
+    ledger_row(
+        endpoint="GET /playlists/{id}/items", purpose=Purpose.SYNC, status=429, retry_after=4
+    )
+    page = client.get("/activity/spotify/").content.decode()
+    assert "<strong>4</strong> of 10 calls" in page
+    assert "GET /playlists/{id}/items" in page
+    assert "Rate-limited answers (429) today: 1" in page
+
+
+def test_the_banner_says_until_when_spotify_is_paused_and_why(
+    client, django_user_model, fake_clock
+):
+    client.force_login(django_user_model.objects.create(username="ada"))
+    state.persist_pause(
+        fake_clock.now().replace(hour=14, minute=5) + timedelta(days=1), "daily quota"
+    )
+    page = client.get("/dashboard/").content.decode()
+    assert "Spotify paused until 14:05 (daily quota)" in page
+
+
+def test_the_usage_page_needs_a_login(client):
+    assert client.get("/activity/spotify/").status_code == 302
+
+
+def test_nothing_is_resumed_before_its_pause_ends(fake_clock):
+    # No job models exist yet beyond what other apps add; the sweep must be a harmless no-op.
+    assert resume_paused_jobs() >= 0
