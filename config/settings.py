@@ -301,10 +301,25 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from static/ too, so the demo needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"job_context": {"()": "ops.logs.JobContextFilter"}},
+    "formatters": {
+        "text": {
+            "()": "ops.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["job_context"],
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),

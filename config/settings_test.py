@@ -20,6 +20,8 @@ from config.settings import (
 )
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tasks that exist only for the tests (the test worker runs with these settings).
+CELERY_IMPORTS = ("tests.e2e.fixture_tasks",)
 # Tests that are about pacing set their own rate; the rest should not wait for it.
 SPOTIFY_CALLS_PER_SECOND = 1000.0
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("history/", views.section, {"slug": "history"}, name="history"),
     path("activity/", ops_views.activity, name="activity"),
     path("activity/spotify/", spotify_views.usage_page, name="spotify_usage"),
+    path("ops/", ops_views.operator, name="operator"),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),

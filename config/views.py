@@ -1,9 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from ops import health
 from spotify.models import UserSeat
 
 # The dashboard's sections; each says "coming soon" until its feature lands.
@@ -49,13 +49,6 @@ def waitlist(request):
 
 @require_GET
 def healthz(request):
-    """Liveness for load balancers: says whether the database answers, nothing private."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database_ok = True
-    except Exception:  # any failure means unhealthy; the reason stays private
-        database_ok = False
-    return JsonResponse(
-        {"ok": database_ok, "database": database_ok}, status=200 if database_ok else 503
-    )
+    """For load balancers: database, Redis, broker and beat, and nothing private."""
+    healthy, report = health.health()
+    return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,70 @@
+"""Celery signals: failures land in the dead-letter list; beat and task activity are counted."""
+
+from __future__ import annotations
+
+import logging
+import traceback as tb
+
+from celery.signals import task_failure, task_retry, task_success
+from django.core.cache import cache
+from django.db import close_old_connections
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def _minute_key(kind: str) -> str:
+    return f"ops:tasks:{kind}:{timezone.now():%Y%m%d%H%M}"
+
+
+def _count(kind: str) -> None:
+    key = _minute_key(kind)
+    try:
+        if not cache.add(key, 1, timeout=3600):
+            cache.incr(key)
+    except Exception:  # counting must never break a task
+        logger.debug("could not count a %s task", kind, exc_info=True)
+
+
+@task_success.connect
+def count_success(sender=None, **kwargs) -> None:
+    _count("succeeded")
+
+
+@task_retry.connect
+def count_retry(sender=None, **kwargs) -> None:
+    _count("retried")
+
+
+@task_failure.connect
+def dead_letter(
+    sender=None, task_id=None, exception=None, args=None, kwargs=None, einfo=None, **extra
+) -> None:
+    """Called once a task has failed for good (a Retry is not a failure)."""
+    from ops.models import DeadLetter
+
+    _count("failed")
+    close_old_connections()
+    request = getattr(sender, "request", None)
+    delivery = getattr(request, "delivery_info", None) or {}
+    now = timezone.now()
+    trace = str(einfo) if einfo else "".join(tb.format_exception(exception))
+    letter, created = DeadLetter.objects.get_or_create(
+        task_id=task_id or "",
+        defaults={
+            "task_name": getattr(sender, "name", "") or "",
+            "args": list(args or []),
+            "kwargs": dict(kwargs or {}),
+            "queue": delivery.get("routing_key") or "",
+            "error": f"{type(exception).__name__}: {exception}"[:5000],
+            "traceback": trace[-20000:],
+            "attempts": (getattr(request, "retries", 0) or 0) + 1,
+            "first_failed_at": now,
+            "last_failed_at": now,
+        },
+    )
+    if not created:
+        letter.attempts += 1
+        letter.last_failed_at = now
+        letter.error = f"{type(exception).__name__}: {exception}"[:5000]
+        letter.save(update_fields=["attempts", "last_failed_at", "error"])

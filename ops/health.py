@@ -1,0 +1,111 @@
+"""Health and operator status: plain functions the views, admin and tests call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from config.tasks import BEAT_HEARTBEAT_KEY
+
+QUEUES = ("interactive", "default", "bulk")
+BEAT_STALE_SECONDS = 300
+
+
+def database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:  # any failure is "down"; details stay out of a public answer
+        return False
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+
+
+def redis_ok() -> bool | None:
+    """None when no Redis is configured (the embedded defaults need none)."""
+    if not settings.REDIS_URL:
+        return None
+    try:
+        return bool(_redis().ping())
+    except Exception:  # unreachable, refused, timed out
+        return False
+
+
+def broker_ok() -> bool:
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+        return True
+    except Exception:  # the broker is down or unreachable
+        return False
+
+
+def beat_seconds_since_tick() -> int | None:
+    try:
+        stamp = cache.get(BEAT_HEARTBEAT_KEY)
+    except Exception:  # the cache itself is down
+        return None
+    if not stamp:
+        return None
+    return int((timezone.now() - datetime.fromisoformat(stamp)).total_seconds())
+
+
+def health() -> tuple[bool, dict]:
+    database, redis_state, broker = database_ok(), redis_ok(), broker_ok()
+    beat_age = beat_seconds_since_tick()
+    healthy = database and broker and redis_state is not False
+    return healthy, {
+        "ok": healthy,
+        "database": database,
+        "redis": redis_state,
+        "broker": broker,
+        "beat": {
+            "seconds_since_tick": beat_age,
+            "ok": beat_age is not None and beat_age < BEAT_STALE_SECONDS,
+        },
+    }
+
+
+def queue_lengths() -> dict[str, int | None]:
+    if not settings.REDIS_URL:
+        return dict.fromkeys(QUEUES)  # the filesystem broker cannot say cheaply
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
+    try:
+        client = _redis()
+        return {queue: client.llen(f"{prefix}{queue}") for queue in QUEUES}
+    except Exception:  # Redis down: unknown, not zero
+        return dict.fromkeys(QUEUES)
+
+
+def workers_online() -> list[str]:
+    from config.celery import app
+
+    try:
+        replies = app.control.inspect(timeout=1.0).ping() or {}
+    except Exception:  # no broadcast support (filesystem broker) or broker down
+        return []
+    return sorted(replies)
+
+
+def tasks_per_minute(kind: str, minutes: int = 5) -> float:
+    now = timezone.now()
+    keys = [
+        f"ops:tasks:{kind}:{(now - timezone.timedelta(minutes=m)):%Y%m%d%H%M}"
+        for m in range(1, minutes + 1)
+    ]
+    try:
+        counts = cache.get_many(keys)
+    except Exception:  # cache down
+        return 0.0
+    return sum(counts.values()) / minutes

@@ -1,0 +1,75 @@
+import json
+import logging
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from ops.logs import JobContextFilter, JsonFormatter, job_context
+from ops.models import DeadLetter
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_each_part_and_nothing_private(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"ok", "database", "redis", "broker", "beat"}
+    assert body["database"] is True and body["broker"] is True
+
+
+def test_healthz_reports_a_stopped_redis_as_unhealthy(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: a stopped Redis
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["redis"] is False and response.json()["ok"] is False
+
+
+def test_the_operator_page_is_for_staff_only(client, django_user_model, admin_client):
+    assert client.get("/ops/").status_code == 302
+    client.force_login(django_user_model.objects.create(username="ada"))
+    assert client.get("/ops/").status_code == 302
+    page = admin_client.get("/ops/").content.decode()
+    assert "Workers online" in page and "Schedules" in page and "Failures in the last 24 h" in page
+
+
+def test_every_admin_changelist_opens_for_staff_and_refuses_everyone_else(
+    admin_client, client, django_user_model
+):
+    client.force_login(django_user_model.objects.create(username="ada"))
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        assert admin_client.get(url).status_code == 200, url
+        assert client.get(url).status_code == 302, url
+
+
+def test_discarding_dead_letters(admin_client):
+    letter = DeadLetter.objects.create(task_id="t1", task_name="x.y", error="boom")
+    admin_client.post(
+        "/admin/ops/deadletter/", {"action": "discard", "_selected_action": [letter.pk]}
+    )
+    assert not DeadLetter.objects.exists()
+
+
+def test_lifting_a_spotify_pause_from_admin(admin_client, fake_clock):
+    from datetime import timedelta
+
+    from spotify import state
+    from spotify.models import AppState
+
+    state.persist_pause(fake_clock.now() + timedelta(hours=20), "daily quota")
+    row = AppState.objects.get()
+    admin_client.post(
+        "/admin/spotify/appstate/", {"action": "lift_pause", "_selected_action": [row.pk]}
+    )
+    assert state.current_pause() is None
+
+
+def test_json_logs_carry_the_job_context():
+    record = logging.LogRecord("sync", logging.INFO, __file__, 1, "wrote %s items", (12,), None)
+    with job_context(job_id="sync-9", user_id=7, purpose="sync"):
+        JobContextFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "wrote 12 items"
+    assert (line["job_id"], line["user_id"], line["purpose"]) == ("sync-9", 7, "sync")
