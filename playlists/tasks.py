@@ -1,0 +1,63 @@
+"""Celery tasks: thin wrappers that take a job's primary key and call a domain function.
+
+Long jobs go to the `bulk` queue. The queue is a task option, so `ops.tasks.resume_paused_jobs`
+(which sends by name) routes a resumed job to the same queue.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+
+from ops.jobs import JobStatus
+from playlists.models import Enrichment, LibraryRefresh, PlaylistImport
+from spotify import clock
+
+# A RUNNING job whose heartbeat is older than this lost its worker (ACKS_LATE redelivers the
+# message); the redelivered task may take it over.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def claim(model, pk: int):
+    """The job, claimed for this worker; None when it is gone or another worker has it."""
+    job = model.objects.filter(pk=pk).first()
+    if job is None:
+        return None
+    if job.claim():
+        return job
+    stale = clock.now() - STALE_AFTER
+    taken_over = model.objects.filter(
+        pk=pk, status=JobStatus.RUNNING, heartbeat_at__lt=stale
+    ).update(heartbeat_at=clock.now())
+    if taken_over:
+        job.refresh_from_db()
+        return job
+    return None
+
+
+@shared_task(queue="bulk")
+def refresh_library_task(job_pk: int) -> None:
+    from playlists.refresh import run_refresh_job
+
+    job = claim(LibraryRefresh, job_pk)
+    if job is not None:
+        run_refresh_job(job)
+
+
+@shared_task(queue="bulk")
+def enrich_task(job_pk: int) -> None:
+    from playlists.enrichment import run_enrichment_job
+
+    job = claim(Enrichment, job_pk)
+    if job is not None:
+        run_enrichment_job(job)
+
+
+@shared_task(queue="default")
+def import_task(job_pk: int) -> None:
+    from playlists.imports.jobs import run_import_job
+
+    job = claim(PlaylistImport, job_pk)
+    if job is not None:
+        run_import_job(job)
