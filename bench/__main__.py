@@ -35,7 +35,8 @@ def main(argv: list[str]) -> int:
     database = harness.reset_database()
     if database == "sqlite":
         print(
-            "DATABASE_URL is unset: benchmarking on SQLite (CI and the README numbers use PostgreSQL)"
+            "DATABASE_URL is unset: benchmarking on SQLite "
+            "(CI and the README numbers use PostgreSQL)"
         )
     sha = harness.git_sha()
     results = []
@@ -78,8 +79,8 @@ def render_table(results: list[harness.Result]) -> str:
         minimum = "" if r.minimum_calls is None else str(r.minimum_calls)
         rate = "" if r.rows_per_s is None else f"{r.rows_per_s:,.0f}"
         lines.append(
-            f"| {r.scenario} | {r.spotify_calls} | {minimum} | {r.wall_s:.2f} | {r.peak_rss_mb:.0f} "
-            f"| {rate} | {'yes' if r.ok else 'NO'} | {r.notes} |"
+            f"| {r.scenario} | {r.spotify_calls} | {minimum} | {r.wall_s:.2f} "
+            f"| {r.peak_rss_mb:.0f} | {rate} | {'yes' if r.ok else 'NO'} | {r.notes} |"
         )
     return "\n".join(lines)
 

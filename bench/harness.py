@@ -6,6 +6,7 @@ Everything runs over real HTTP against the sandbox, the same code path as produc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import socket
@@ -88,7 +89,7 @@ class SandboxServer:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> SandboxServer:
-        log = open(ROOT / "var" / "bench" / "sandbox-server.log", "w")  # noqa: SIM115 - closed with the process
+        log = open(ROOT / "var" / "bench" / "sandbox-server.log", "w")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -140,10 +141,8 @@ class SandboxServer:
 
 def reset_peak_rss() -> None:
     """Linux: writing 5 to clear_refs resets VmHWM, so each scenario gets its own peak."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_rss_mb() -> float:
