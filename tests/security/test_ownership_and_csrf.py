@@ -1,0 +1,75 @@
+"""Every Tunekeeper view that takes an object id answers an outsider with 404; every POST
+needs CSRF; nothing but the public pages is reachable logged out.
+
+OWNED_OBJECTS must list every route with parameters: a new view that takes an id fails
+`test_every_object_route_is_covered` until it is added here with a factory that makes an
+object owned by `owner` and returns the URL kwargs.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.security.urls import PUBLIC_NAMES, own_routes
+
+# route name → factory(owner) → URL kwargs for an object `owner` owns.
+OWNED_OBJECTS: dict = {}
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create(username="owner")
+
+
+@pytest.fixture
+def outsider_client(django_user_model):
+    client = Client()
+    client.force_login(django_user_model.objects.create(username="outsider"))
+    return client
+
+
+def test_every_object_route_is_covered():
+    uncovered = [
+        r.name or r.route for r in own_routes() if r.params and r.name not in OWNED_OBJECTS
+    ]
+    assert uncovered == [], f"add these routes to OWNED_OBJECTS with a factory: {uncovered}"
+
+
+@pytest.mark.django_db
+def test_an_outsider_gets_404_for_someone_elses_objects(owner, outsider_client):
+    refused = {}
+    for name, factory in OWNED_OBJECTS.items():
+        url = reverse(name, kwargs=factory(owner))
+        refused[name] = (
+            outsider_client.get(url).status_code,
+            outsider_client.post(url).status_code,
+        )
+    assert all(get in (404, 405) and post in (404, 405) for get, post in refused.values()), refused
+
+
+@pytest.mark.django_db
+def test_logged_out_visitors_reach_only_the_public_pages():
+    client = Client()
+    for route in own_routes():
+        if route.params or not route.name or route.name in PUBLIC_NAMES:
+            continue
+        response = client.get(reverse(route.name))
+        assert response.status_code in (302, 404, 405), route
+        if response.status_code == 302:
+            location = response["Location"]
+            assert location.startswith(("/?next=", "/accounts/", "/admin/login/")), (
+                route,
+                location,
+            )
+
+
+@pytest.mark.django_db
+def test_every_post_is_refused_without_csrf(owner):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    for route in own_routes():
+        if not route.name:
+            continue
+        kwargs = OWNED_OBJECTS[route.name](owner) if route.params else {}
+        response = client.post(reverse(route.name, kwargs=kwargs), {}, HTTP_HX_REQUEST="true")
+        assert response.status_code in (403, 405), (route, response.status_code)
