@@ -128,3 +128,18 @@ def redis_url(name: str) -> str:
             f"{name} must start with redis://, rediss:// or unix://, not {raw!r}"
         )
     return raw
+
+
+def env_json_object(name: str) -> dict:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {}
+    import json
+
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {error}") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f'{name} must be a JSON object such as {{"latency_ms": 200}}')
+    return value

@@ -18,6 +18,7 @@ from config.env import (
     env_choice,
     env_float,
     env_int,
+    env_json_object,
     env_list,
     env_str,
     env_url,
@@ -174,6 +175,8 @@ if SPOTIFY_CLIENT_SECRET and not SPOTIFY_CLIENT_ID:
 SPOTIFY_SANDBOX = not SPOTIFY_CLIENT_ID
 SPOTIFY_API_MODE = env_choice("SPOTIFY_API_MODE", "development", ("development", "extended"))
 SANDBOX_BASE_URL = env_url("SANDBOX_BASE_URL", f"{SITE_URL}/sandbox-spotify")
+# The sandbox's fault knobs (spotify/emulator/faults.py), e.g. {"latency_ms": 150}.
+SANDBOX_FAULTS = env_json_object("SANDBOX_FAULTS")
 if SPOTIFY_SANDBOX:
     SPOTIFY_CLIENT_ID = "tunekeeper-sandbox"
     SPOTIFY_CLIENT_SECRET = "sandbox-secret"
