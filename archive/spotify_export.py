@@ -1,0 +1,402 @@
+"""Reading Spotify's data export: which files are listening history, and their records, streamed.
+
+An upload is a zip (`my_spotify_data.zip`) or loose JSON files. Each history file is one JSON
+array, ~12 MB; a lifetime can be hundreds of MB, so records are streamed with ijson (its C
+backend) and never loaded whole. Zip members are checked before anything is read: a path that
+escapes the archive, an encrypted member, one too large or compressed far past what JSON
+compresses to is refused with a reason, and the actual bytes read are counted too, since a
+zip's header can lie about sizes.
+
+Reference: shared/reference/spotify-api-2026.md §6 and file-formats.md §5.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+import ijson
+
+from archive import conf
+
+
+class FileKind:
+    EXTENDED = "extended"  # Streaming_History_Audio_*.json, endsong_*.json: URIs, ms precision
+    ACCOUNT = "account"  # StreamingHistory_music_*.json, StreamingHistory*.json: names only
+    PODCAST = "podcast"  # StreamingHistory_podcast_*.json: counted, not imported
+    VIDEO = "video"  # Streaming_History_Video_*.json: counted, not imported
+    UNKNOWN = "unknown"  # a loose .json with another name: decided by its first record
+
+    CHOICES = [
+        (EXTENDED, "Extended streaming history"),
+        (ACCOUNT, "Account data (music)"),
+        (PODCAST, "Account data (podcasts)"),
+        (VIDEO, "Extended streaming history (video)"),
+        (UNKNOWN, "To be recognised"),
+    ]
+
+
+_KIND_PATTERNS = [
+    (re.compile(r"streaming_history_audio_.*\.json$", re.I), FileKind.EXTENDED),
+    (re.compile(r"endsong(_\d+)?\.json$", re.I), FileKind.EXTENDED),
+    (re.compile(r"streaming_history_video_.*\.json$", re.I), FileKind.VIDEO),
+    (re.compile(r"streaminghistory_music_\d+\.json$", re.I), FileKind.ACCOUNT),
+    (re.compile(r"streaminghistory_podcast_\d+\.json$", re.I), FileKind.PODCAST),
+    (re.compile(r"streaminghistory\d*\.json$", re.I), FileKind.ACCOUNT),  # older exports
+]
+
+EXTENDED_KEYS = {"ts", "ms_played"}
+ACCOUNT_KEYS = {"endTime", "artistName", "trackName", "msPlayed"}
+
+
+def kind_of(name: str) -> str | None:
+    """The kind of a history file from its name; None for files that are not history."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    for pattern, kind in _KIND_PATTERNS:
+        if pattern.match(base):
+            return kind
+    return None
+
+
+class UploadRefused(Exception):
+    """The whole upload is unusable (not a zip, too many members, too big once unzipped)."""
+
+
+class ExportFileError(Exception):
+    """One file cannot be read (further); the message is for people."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One history file of an upload: a loose file, or a member of an uploaded zip."""
+
+    name: str  # what people see: the member path, or the uploaded file's name
+    path: str  # the stored upload on disk
+    member: str  # the zip member, "" for a loose file
+    kind: str
+    size: int  # uncompressed bytes
+    problem: str = ""  # why it is refused; "" when it can be read
+
+
+@dataclass(frozen=True)
+class Inspection:
+    sources: list[Source]
+    ignored: list[str]  # members that are not listening history (playlists, library, PDFs…)
+
+
+def _escapes(name: str) -> bool:
+    normalized = name.replace("\\", "/")
+    parts = PurePosixPath(normalized).parts
+    return (
+        normalized.startswith("/")
+        or re.match(r"^[A-Za-z]:", normalized) is not None
+        or ".." in parts
+        or "\x00" in name
+    )
+
+
+MAX_MEMBERS = 10_000
+
+
+def inspect_upload(path: Path, original_name: str) -> Inspection:
+    """List the history files in one stored upload, each either readable or refused with a
+    reason. Reads only the zip's directory, never its contents."""
+    if not zipfile.is_zipfile(path):
+        if not original_name.lower().endswith(".json"):
+            raise UploadRefused(
+                f"{original_name}: not a zip or a .json file. Upload my_spotify_data.zip or "
+                "the Streaming_History_*.json / StreamingHistory_music_*.json files in it."
+            )
+        kind = kind_of(original_name) or FileKind.UNKNOWN
+        return Inspection([Source(original_name, str(path), "", kind, path.stat().st_size)], [])
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise UploadRefused(f"{original_name}: the zip is damaged ({error}).") from None
+    if len(members) > MAX_MEMBERS:
+        raise UploadRefused(
+            f"{original_name}: {len(members):,} files inside; a Spotify export has a few dozen."
+        )
+    sources: list[Source] = []
+    ignored: list[str] = []
+    total = 0
+    for member in members:
+        if member.is_dir():
+            continue
+        name = member.filename
+        kind = kind_of(name)
+        problem = _member_problem(member)
+        if kind is None and not (problem and _escapes(name)):
+            if name.lower().endswith(".zip"):
+                problem = "a zip inside the zip: unzip it and upload the inner zip itself"
+                kind = FileKind.UNKNOWN
+            else:
+                ignored.append(name)
+                continue
+        if not problem:
+            total += member.file_size
+        sources.append(
+            Source(name, str(path), name, kind or FileKind.UNKNOWN, member.file_size, problem)
+        )
+    if total > conf.max_total_bytes():
+        raise UploadRefused(
+            f"{original_name}: {total / 2**30:.1f} GB of history once unzipped is more than "
+            f"this server accepts ({conf.max_total_bytes() / 2**30:.1f} GB)."
+        )
+    return Inspection(sources, ignored)
+
+
+def _member_problem(member: zipfile.ZipInfo) -> str:
+    if _escapes(member.filename):
+        return "its path points outside the archive (path traversal); refused"
+    if member.flag_bits & 0x1:
+        return "it is encrypted; export again from Spotify without a password"
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return "it uses a compression method this server does not read; re-zip it"
+    if member.file_size > conf.max_member_bytes():
+        return (
+            f"it is {member.file_size / 2**20:,.0f} MB unzipped, more than the "
+            f"{conf.max_member_bytes() / 2**20:,.0f} MB a history file may be"
+        )
+    ratio = member.file_size / max(member.compress_size, 1)
+    if member.file_size > 1024 * 1024 and ratio > conf.max_compression_ratio():
+        return f"it unzips {ratio:,.0f} times larger than it is: a decompression bomb; refused"
+    return ""
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+class CountingReader:
+    """Counts the bytes read (for progress) and stops at `limit` (a zip header can lie)."""
+
+    def __init__(self, raw, limit: int):
+        self.raw = raw
+        self.limit = limit
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size if size is not None and size >= 0 else 64 * 1024)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise ExportFileError(
+                f"it grew past {self.limit / 2**20:,.0f} MB while unzipping; refused as a "
+                "decompression bomb. Nothing after that point was read."
+            )
+        return data
+
+
+@contextmanager
+def open_source(source: Source) -> Iterator[CountingReader]:
+    limit = min(source.size, conf.max_member_bytes()) if source.member else source.size
+    if source.member:
+        with zipfile.ZipFile(source.path) as archive, archive.open(source.member) as raw:
+            yield CountingReader(raw, limit)
+    else:
+        with open(source.path, "rb") as raw:
+            yield CountingReader(raw, limit)
+
+
+class _Prefixed:
+    """A byte stream with a few already-read bytes put back in front."""
+
+    def __init__(self, prefix: bytes, stream):
+        self.prefix = prefix
+        self.stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        if self.prefix:
+            head, self.prefix = self.prefix, b""
+            if size is not None and 0 <= size < len(head):
+                head, self.prefix = head[:size], head[size:]
+                return head
+            rest = b"" if size is None or size < 0 else self.stream.read(size - len(head))
+            return head + rest
+        return self.stream.read(size)
+
+
+_UTF16_32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+
+
+def records(stream, *, skip: int = 0) -> Iterator[dict]:
+    """The objects of a JSON array, one at a time, after skipping the first `skip` (a resumed
+    import's checkpoint). Raises ExportFileError with a readable reason; records before the
+    fault have been yielded by then."""
+    head = stream.read(4096)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]  # a UTF-8 byte-order mark: harmless, but yajl rejects it
+    elif head.startswith(_UTF16_32_BOMS):
+        raise ExportFileError(
+            "it is UTF-16/UTF-32 text; Spotify's exports are UTF-8. Use the original file "
+            "from Spotify's zip, not one re-saved by an editor."
+        )
+    first = head.lstrip()[:1]
+    if not first:
+        raise ExportFileError("it is empty.")
+    if first != b"[":
+        raise ExportFileError(
+            "it is not a JSON list of plays (Spotify's history files start with '['); "
+            "it does not look like a listening-history file."
+        )
+    position = 0
+    try:
+        for item in ijson.items(_Prefixed(head, stream), "item", use_float=True):
+            position += 1
+            if position <= skip:
+                continue
+            yield item
+    except ijson.IncompleteJSONError as error:
+        raise ExportFileError(_explain(error, position)) from None
+    except UnicodeDecodeError:
+        raise ExportFileError(_not_utf8(position)) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ExportFileError(
+            f"the zip member is damaged after record {position:,} ({error}); the records "
+            "before that point were kept."
+        ) from None
+
+
+def _not_utf8(position: int) -> str:
+    return (
+        f"it is not UTF-8 text (bad bytes after record {position:,}); Spotify's exports are "
+        "UTF-8. Use the original file from Spotify's zip."
+    )
+
+
+def _explain(error: Exception, position: int) -> str:
+    text = str(error)
+    if "UTF8" in text or "UTF-8" in text:
+        return _not_utf8(position)
+    if "premature EOF" in text:
+        return (
+            f"the file ends in the middle of the JSON after record {position:,}: it is cut "
+            "short (an interrupted download or unzip?). The records before that point were kept."
+        )
+    if "trailing garbage" in text:
+        return f"there is extra text after the end of the JSON list (after record {position:,})."
+    return f"the JSON is malformed after record {position:,}."
+
+
+# --- records --------------------------------------------------------------------------------------
+
+
+class Row:
+    """What one record is, once read."""
+
+    PLAY = "play"
+    PODCAST = "podcast"
+    AUDIOBOOK = "audiobook"
+    NO_TRACK = "no_track"  # music row without a track URI (local file, removed track)
+    INVALID = "invalid"  # no usable time or duration
+
+
+@dataclass(slots=True)
+class ExportPlay:
+    played_at: datetime  # UTC, when the stream ended (as Spotify gives it)
+    ms_played: int
+    track_id: str | None  # None in account data: matched by artist + title instead
+    track_name: str
+    artist_name: str
+    album_name: str = ""
+    platform: str = ""
+    reason_start: str = ""
+    reason_end: str = ""
+    shuffle: bool | None = None
+    skipped: bool | None = None
+    offline: bool | None = None
+    incognito: bool | None = None
+
+
+def missing_keys(record, kind: str) -> set[str]:
+    """The keys a history record of `kind` must have that this one lacks (all, for non-dicts)."""
+    needed = EXTENDED_KEYS if kind == FileKind.EXTENDED else ACCOUNT_KEYS
+    if not isinstance(record, dict):
+        return set(needed)
+    return needed - record.keys()
+
+
+def sniff_kind(record) -> str | None:
+    """A loose file with an unfamiliar name: its first record says what it is."""
+    if isinstance(record, dict):
+        if not missing_keys(record, FileKind.EXTENDED):
+            return FileKind.EXTENDED
+        if not missing_keys(record, FileKind.ACCOUNT):
+            return FileKind.ACCOUNT
+    return None
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _flag(value) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+TRACK_URI_PREFIX = "spotify:track:"
+
+
+def read_extended(record) -> tuple[str, ExportPlay | None]:
+    if not isinstance(record, dict):
+        return Row.INVALID, None
+    uri = record.get("spotify_track_uri")
+    if not uri:
+        if record.get("spotify_episode_uri") or record.get("episode_name"):
+            return Row.PODCAST, None
+        if (
+            record.get("audiobook_uri")
+            or record.get("audiobook_chapter_uri")
+            or record.get("audiobook_title")
+        ):
+            return Row.AUDIOBOOK, None
+        return Row.NO_TRACK, None
+    try:
+        played_at = datetime.fromisoformat(record["ts"]).astimezone(UTC)
+        ms_played = int(record["ms_played"])
+    except (KeyError, TypeError, ValueError):
+        return Row.INVALID, None
+    if not isinstance(uri, str) or not uri.startswith(TRACK_URI_PREFIX):
+        return Row.NO_TRACK, None
+    return Row.PLAY, ExportPlay(
+        played_at=played_at,
+        ms_played=ms_played,
+        track_id=uri[len(TRACK_URI_PREFIX) :],
+        track_name=_text(record.get("master_metadata_track_name")),
+        artist_name=_text(record.get("master_metadata_album_artist_name")),
+        album_name=_text(record.get("master_metadata_album_album_name")),
+        platform=_text(record.get("platform"))[:100],
+        reason_start=_text(record.get("reason_start"))[:32],
+        reason_end=_text(record.get("reason_end"))[:32],
+        shuffle=_flag(record.get("shuffle")),
+        skipped=_flag(record.get("skipped")),
+        offline=_flag(record.get("offline")),
+        incognito=_flag(record.get("incognito_mode")),
+    )
+
+
+def read_account(record) -> tuple[str, ExportPlay | None]:
+    """`endTime` is "YYYY-MM-DD HH:MM" in UTC, to the minute, the end of the stream."""
+    if not isinstance(record, dict):
+        return Row.INVALID, None
+    try:
+        played_at = datetime.strptime(record["endTime"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        ms_played = int(record["msPlayed"])
+    except (KeyError, TypeError, ValueError):
+        return Row.INVALID, None
+    artist, title = _text(record.get("artistName")), _text(record.get("trackName"))
+    if not artist or not title:
+        return Row.NO_TRACK, None
+    return Row.PLAY, ExportPlay(
+        played_at=played_at,
+        ms_played=ms_played,
+        track_id=None,
+        track_name=title,
+        artist_name=artist,
+    )

@@ -1,0 +1,315 @@
+# ruff: noqa: S608 - the SQL is built from our own table names; every value is a parameter.
+"""Listening stats for a date range in the user's time zone, read from the rollups.
+
+Charts (per day/week/month, the listening clock, streaks) read HourlyListening: at most 24 rows
+a day however much someone listens. Top lists read MonthlyTrackPlays for the whole months in
+the range and the plays themselves only for the partial months at its ends, so "all time" over
+a million plays adds up a few hundred thousand rollup rows, not the plays.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Count, Min, Sum
+
+from archive.models import (
+    FirstListen,
+    HourlyListening,
+    MonthlyTrackPlays,
+    PlayEvent,
+    TrackHint,
+)
+from playlists.models import Album, Artist, Genre, Track, TrackArtist, TrackGenre
+
+TOP_N = 10
+
+
+def blocked_artist_ids(user_id: int) -> set[str]:
+    """The artists on the user's blocklist. The blocklist (enforcement/) does not exist yet:
+    until it does this returns nothing, so "hide blocked artists" hides nobody."""
+    return set()
+
+
+@dataclass(frozen=True)
+class Range:
+    start: date  # local dates, inclusive
+    end: date
+    zone: ZoneInfo
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        return local_midnight(self.start, self.zone), local_midnight(
+            self.end + timedelta(days=1), self.zone
+        )
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant the local day starts (zoneinfo resolves a skipped midnight forward)."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def first_day(user_id: int) -> date | None:
+    return HourlyListening.objects.filter(user_id=user_id).aggregate(first=Min("day"))["first"]
+
+
+# --- charts from HourlyListening ----------------------------------------------------------------
+
+
+def _hourly(user_id: int, period: Range):
+    return HourlyListening.objects.filter(
+        user_id=user_id, day__gte=period.start, day__lte=period.end
+    ).order_by()
+
+
+def totals(user_id: int, period: Range) -> dict:
+    sums = _hourly(user_id, period).aggregate(plays=Sum("plays"), ms=Sum("ms_played"))
+    return {"plays": sums["plays"] or 0, "minutes": (sums["ms"] or 0) // 60_000}
+
+
+def bucket_start(day: date, by: str) -> date:
+    if by == "week":
+        return day - timedelta(days=day.weekday())
+    if by == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(start: date, by: str) -> date:
+    if by == "week":
+        return start + timedelta(days=7)
+    if by == "month":
+        return (start + timedelta(days=32)).replace(day=1)
+    return start + timedelta(days=1)
+
+
+def series(user_id: int, period: Range, by: str) -> list[tuple[date, int, int]]:
+    """(bucket start, plays, minutes) for every bucket in the range, empty ones included."""
+    per_day = (
+        _hourly(user_id, period)
+        .values("day")
+        .annotate(plays=Sum("plays"), ms=Sum("ms_played"))
+        .values_list("day", "plays", "ms")
+    )
+    buckets: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for day, plays, ms in per_day:
+        cell = buckets[bucket_start(day, by)]
+        cell[0] += plays
+        cell[1] += ms
+    out = []
+    cursor = bucket_start(period.start, by)
+    while cursor <= period.end:
+        plays, ms = buckets.get(cursor, (0, 0))
+        out.append((cursor, plays, ms // 60_000))
+        cursor = _next_bucket(cursor, by)
+    return out
+
+
+def listening_clock(user_id: int, period: Range) -> list[list[int]]:
+    """Plays per [weekday][hour], Monday first, local time."""
+    grid = [[0] * 24 for _ in range(7)]
+    rows = (
+        _hourly(user_id, period)
+        .values("weekday", "hour")
+        .annotate(plays=Sum("plays"))
+        .values_list("weekday", "hour", "plays")
+    )
+    for weekday, hour, plays in rows:
+        grid[weekday][hour] = plays
+    return grid
+
+
+@dataclass(frozen=True)
+class Streaks:
+    longest: int
+    longest_end: date | None
+    current: int
+
+
+def streaks(user_id: int, today: date) -> Streaks:
+    """Days in a row with at least one play: the longest ever, and the one going on now
+    (it still counts when today has no play yet but yesterday had)."""
+    days = (
+        HourlyListening.objects.filter(user_id=user_id)
+        .order_by("day")
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    longest, longest_end, run, previous = 0, None, 0, None
+    for day in days:
+        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+        if run > longest:
+            longest, longest_end = run, day
+        previous = day
+    current = run if previous is not None and (today - previous).days <= 1 else 0
+    return Streaks(longest, longest_end, current)
+
+
+def first_listens(user_id: int, period: Range) -> list[tuple[date, int]]:
+    """New tracks per local month: the first time each track was ever played."""
+    counts = dict(
+        FirstListen.objects.filter(
+            user_id=user_id,
+            first_month__gte=period.start.replace(day=1),
+            first_month__lte=period.end,
+        )
+        .order_by()
+        .values("first_month")
+        .annotate(n=Count("pk"))
+        .values_list("first_month", "n")
+    )
+    out = []
+    cursor = period.start.replace(day=1)
+    while cursor <= period.end:
+        out.append((cursor, counts.get(cursor, 0)))
+        cursor = _next_bucket(cursor, "month")
+    return out
+
+
+# --- top lists: whole months from MonthlyTrackPlays, the ends from the plays ---------------------
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def split_range(period: Range) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """(first, last) whole months inside the range, and the day spans outside them."""
+    first_whole = period.start if period.start.day == 1 else _month_after(period.start)
+    if (period.end + timedelta(days=1)).day == 1:
+        last_whole = period.end.replace(day=1)
+    else:  # the end month is partial: the last whole month is the one before
+        last_whole = (period.end.replace(day=1) - timedelta(days=1)).replace(day=1)
+    if first_whole > last_whole:
+        return None, [(period.start, period.end)]
+    edges = []
+    if period.start < first_whole:
+        edges.append((period.start, first_whole - timedelta(days=1)))
+    end_of_whole = _month_after(last_whole)
+    if end_of_whole <= period.end:
+        edges.append((end_of_whole, period.end))
+    return (first_whole, last_whole), edges
+
+
+def _counts_sql(user_id: int, period: Range, hidden: set[str]) -> tuple[str, list]:
+    """SQL for (track_id, plays, ms) over the range, and its parameters."""
+    table = connection.ops.quote_name
+    monthly, plays, tracks = (
+        table(MonthlyTrackPlays._meta.db_table),
+        table(PlayEvent._meta.db_table),
+        table(Track._meta.db_table),
+    )
+    whole, edges = split_range(period)
+    parts, params = [], []
+    if whole:
+        parts.append(
+            f"SELECT track_id, plays, ms_played AS ms FROM {monthly} "
+            "WHERE user_id = %s AND month >= %s AND month <= %s"
+        )
+        params += [user_id, *whole]
+    for start, end in edges:
+        low = local_midnight(start, period.zone)
+        high = local_midnight(end + timedelta(days=1), period.zone)
+        parts.append(
+            f"SELECT p.track_id, 1 AS plays, COALESCE(p.ms_played, t.duration_ms) AS ms "
+            f"FROM {plays} p JOIN {tracks} t ON t.id = p.track_id "
+            "WHERE p.user_id = %s AND p.played_at >= %s AND p.played_at < %s"
+        )
+        params += [
+            user_id,
+            connection.ops.adapt_datetimefield_value(low),
+            connection.ops.adapt_datetimefield_value(high),
+        ]
+    union = " UNION ALL ".join(parts)
+    where = ""
+    if hidden:
+        links = table(TrackArtist._meta.db_table)
+        marks = ", ".join(["%s"] * len(hidden))
+        where = (
+            f"WHERE u.track_id NOT IN (SELECT track_id FROM {links} WHERE artist_id IN ({marks}))"
+        )
+        params += sorted(hidden)
+    sql = (
+        f"SELECT u.track_id AS track_id, SUM(u.plays) AS plays, SUM(u.ms) AS ms "
+        f"FROM ({union}) u {where} GROUP BY u.track_id"
+    )
+    return sql, params
+
+
+def _query(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@dataclass(frozen=True)
+class TopRow:
+    label: str
+    detail: str
+    plays: int
+    minutes: int
+
+
+def top_lists(user_id: int, period: Range, *, hide_blocked: bool = False) -> dict:
+    hidden = blocked_artist_ids(user_id) if hide_blocked else set()
+    counts, params = _counts_sql(user_id, period, hidden)
+    q = connection.ops.quote_name
+    track_t, artist_t, album_t = (
+        q(Track._meta.db_table),
+        q(Artist._meta.db_table),
+        q(Album._meta.db_table),
+    )
+    link_t, hint_t = q(TrackArtist._meta.db_table), q(TrackHint._meta.db_table)
+    genre_t, track_genre_t = q(Genre._meta.db_table), q(TrackGenre._meta.db_table)
+    primary = (
+        f"LEFT JOIN {link_t} ta ON ta.track_id = c.track_id AND ta.position = 0 "
+        f"LEFT JOIN {artist_t} a ON a.id = ta.artist_id"
+    )
+    artist_name = "COALESCE(a.name, t.artist_names)"
+    tracks = _query(
+        f"SELECT c.track_id, t.name, {artist_name}, c.plays, c.ms FROM ({counts}) c "
+        f"JOIN {track_t} t ON t.id = c.track_id {primary} "
+        f"ORDER BY c.plays DESC, c.ms DESC LIMIT {TOP_N}",
+        params,
+    )
+    artists = _query(
+        f"SELECT {artist_name} AS artist, SUM(c.plays) AS plays, SUM(c.ms) AS ms "
+        f"FROM ({counts}) c JOIN {track_t} t ON t.id = c.track_id {primary} "
+        f"GROUP BY {artist_name} ORDER BY plays DESC, ms DESC LIMIT {TOP_N}",
+        params,
+    )
+    album_name = "COALESCE(al.name, h.album_name, '')"
+    albums = _query(
+        f"SELECT {album_name} AS album, {artist_name} AS artist, "
+        "SUM(c.plays) AS plays, SUM(c.ms) AS ms "
+        f"FROM ({counts}) c JOIN {track_t} t ON t.id = c.track_id {primary} "
+        f"LEFT JOIN {album_t} al ON al.id = t.album_id "
+        f"LEFT JOIN {hint_t} h ON h.track_id = c.track_id "
+        f"WHERE {album_name} <> '' "
+        f"GROUP BY {album_name}, {artist_name} ORDER BY plays DESC, ms DESC LIMIT {TOP_N}",
+        params,
+    )
+    genres = _query(
+        "SELECT g.name, SUM(c.plays) AS plays, SUM(c.ms) AS ms "
+        f"FROM ({counts}) c JOIN {track_genre_t} tg ON tg.track_id = c.track_id "
+        f"JOIN {genre_t} g ON g.id = tg.genre_id "
+        f"GROUP BY g.name ORDER BY plays DESC, ms DESC LIMIT {TOP_N}",
+        params,
+    )
+    return {
+        "tracks": [
+            TopRow(name, artist, plays, ms // 60_000) for _, name, artist, plays, ms in tracks
+        ],
+        "artists": [TopRow(artist, "", plays, ms // 60_000) for artist, plays, ms in artists],
+        "albums": [
+            TopRow(album, artist, plays, ms // 60_000) for album, artist, plays, ms in albums
+        ],
+        "genres": [TopRow(name, "", plays, ms // 60_000) for name, plays, ms in genres],
+    }

@@ -1,0 +1,105 @@
+"""Celery tasks of the archive: thin, taking ids, calling archive's plain functions.
+
+- `plan_polls` (beat, hourly) fans out `poll_user_task` per user and slot, each with an ETA
+  inside the coming hour; a slot delivered twice is polled once (PollRun is the key).
+- `run_import` works on one ImportJob for a time slice and re-enqueues itself until done.
+- A worker that starts re-enqueues imports whose worker died (a restart resumes them).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.db.models import Q
+
+from archive.models import ImportJob
+from ops.jobs import JobStatus
+from spotify import clock
+
+logger = logging.getLogger(__name__)
+
+# An import's heartbeat moves with every batch (seconds apart); one this old lost its worker.
+STALE_AFTER = timedelta(minutes=3)
+
+
+@shared_task(queue="default")
+def plan_polls() -> int:
+    from archive.poller import plan_hour
+
+    planned = plan_hour()
+    for poll in planned:
+        poll_user_task.apply_async(args=[poll.user_id, poll.slot.isoformat()], eta=poll.slot)
+    resume_stalled_imports()
+    return len(planned)
+
+
+@shared_task(queue="default")
+def poll_user_task(user_id: int, slot: str) -> None:
+    from archive.poller import poll_user
+
+    poll_user(user_id, datetime.fromisoformat(slot))
+
+
+def claim(pk: int) -> ImportJob | None:
+    """The job, claimed for this worker; None when it is gone, finished or another worker's."""
+    job = ImportJob.objects.filter(pk=pk).first()
+    if job is None:
+        return None
+    if job.claim():
+        return job
+    taken_over = ImportJob.objects.filter(
+        pk=pk, status=JobStatus.RUNNING, heartbeat_at__lt=clock.now() - STALE_AFTER
+    ).update(heartbeat_at=clock.now())
+    if taken_over:
+        job.refresh_from_db()
+        return job
+    return None
+
+
+@shared_task(queue="bulk")
+def run_import(job_pk: int) -> None:
+    from archive.importer import run_import_job
+
+    job = claim(job_pk)
+    if job is not None:
+        try:
+            run_import_job(job)
+        except Exception as error:
+            job.fail(f"The import stopped on an unexpected error: {error}")
+            raise
+
+
+@shared_task(queue="bulk")
+def rebuild_rollups_task(user_id: int) -> int:
+    from archive.rollups import rebuild
+
+    return rebuild(user_id)
+
+
+def resume_stalled_imports() -> int:
+    """Re-enqueue imports whose worker died mid-slice or whose message was lost."""
+    stale = clock.now() - STALE_AFTER
+    pks = list(
+        ImportJob.objects.filter(
+            Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=JobStatus.QUEUED, created_at__lt=stale)
+            & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale))
+        ).values_list("pk", flat=True)
+    )
+    for pk in pks:
+        run_import.delay(pk)
+    return len(pks)
+
+
+@worker_ready.connect
+def _resume_after_restart(sender=None, **kwargs) -> None:
+    try:
+        resumed = resume_stalled_imports()
+    except Exception:  # a worker must start even when the database is not there yet
+        logger.warning("could not look for stalled history imports", exc_info=True)
+        return
+    if resumed:
+        logger.info("re-enqueued %s stalled history imports", resumed)
