@@ -9,10 +9,10 @@ from urllib.parse import urlencode, urlsplit
 from django.db import transaction
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from spotify import clock
 from spotify.emulator.models import AuthorizationCode, IssuedToken, SandboxUser
 
 SANDBOX_CLIENT_IDS = {"tunekeeper-sandbox"}
@@ -79,7 +79,7 @@ def authorize(request):
         redirect_uri=redirect_uri,
         scope=params.get("scope", ""),
         code_challenge=challenge,
-        expires_at=timezone.now() + timedelta(seconds=CODE_SECONDS),
+        expires_at=clock.now() + timedelta(seconds=CODE_SECONDS),
     )
     return _redirect_with(redirect_uri, code=code.code, state=state)
 
@@ -126,7 +126,7 @@ def _exchange_code(request, client_id: str) -> JsonResponse:
             .filter(code=request.POST.get("code", ""), client_id=client_id)
             .first()
         )
-        if code is None or code.used or code.expires_at < timezone.now():
+        if code is None or code.used or code.expires_at < clock.now():
             return _error("invalid_grant", "Invalid authorization code")
         if code.redirect_uri != request.POST.get("redirect_uri"):
             return _error("invalid_grant", "Invalid redirect URI")
@@ -147,8 +147,10 @@ def _refresh(request, client_id: str) -> JsonResponse:
             .filter(refresh_token=request.POST.get("refresh_token", ""), client_id=client_id)
             .first()
         )
-        if old is None or old.revoked:
+        if old is None:
             return _error("invalid_grant", "Invalid refresh token")
+        if old.revoked or old.refresh_revoked:
+            return _error("invalid_grant", "Refresh token revoked")
         if old.refresh_used:
             # PKCE refresh tokens are single use at Spotify; a second use is refused.
             return _error("invalid_grant", "Refresh token revoked")
