@@ -4,12 +4,15 @@ allauth stores the access token in `token` and the refresh token in `token_secre
 only ever holds ciphertext; every instance in memory (ours and allauth's) holds plaintext.
 """
 
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import requests
 from allauth.socialaccount.models import SocialToken
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models.signals import post_init, post_save, pre_save
 
 from spotify import clock, crypto
@@ -58,6 +61,7 @@ def rotate_all_tokens() -> int:
 
 REFRESH_MARGIN = timedelta(seconds=120)
 TOKEN_ENDPOINT = "POST /api/token"
+REFRESH_LOCK_WAIT_SECONDS = 20
 
 
 def _spotify_token_row(user_id: int) -> SocialToken:
@@ -76,28 +80,52 @@ def _fresh(token: SocialToken) -> bool:
 def access_token(user_id: int, *, force: bool = False, stale: str | None = None) -> str:
     """A valid access token for the user, refreshed ~2 minutes before it expires.
 
-    The refresh runs under a row lock, so two workers never refresh the same token: the second
-    one waits, then finds the fresh token the first stored. `force` (after a 401) refreshes
-    unless another worker already replaced the `stale` token.
+    The refresh runs under a lock, so two workers never refresh the same token: the second one
+    waits, then finds the fresh token the first stored. `force` (after a 401) refreshes unless
+    another worker already replaced the `stale` token.
     """
     token = _spotify_token_row(user_id)
     if not force and _fresh(token):
         return token.token
-    try:
-        with transaction.atomic():
-            locked = SocialToken.objects.select_for_update().get(pk=token.pk)
-            if force and stale is not None and locked.token != stale:
-                return locked.token
-            if not force and _fresh(locked):
-                return locked.token
+    revoked: NeedsReconnect | None = None
+    with _refresh_lock(token.pk) as locked:
+        if force and stale is not None and locked.token != stale:
+            return locked.token
+        if not force and _fresh(locked):
+            return locked.token
+        try:
             return _refresh(user_id, locked)
-    except NeedsReconnect as error:
-        # Recorded after the lock's transaction ended, so the rollback does not undo it.
-        from spotify.models import Connection
+        except NeedsReconnect as error:
+            # Leave the lock normally, so its transaction keeps the ledger row of this call.
+            revoked = error
+    from spotify.models import Connection
 
-        connection, _ = Connection.objects.get_or_create(user_id=user_id)
-        connection.mark_needs_reconnect(str(error))
-        raise
+    connection, _ = Connection.objects.get_or_create(user_id=user_id)
+    connection.mark_needs_reconnect(str(revoked))
+    raise revoked
+
+
+@contextmanager
+def _refresh_lock(token_pk: int):
+    """PostgreSQL: a row lock on the token. SQLite has no row locks and its write lock would
+    also block the sandbox's own token endpoint in the same file, so there a short-lived cache
+    lock serialises refreshes instead, with no transaction held open across the HTTP call."""
+    if connection.features.has_select_for_update:
+        with transaction.atomic():
+            yield SocialToken.objects.select_for_update().get(pk=token_pk)
+        return
+    key = f"spotify:token-refresh:{token_pk}"
+    deadline = time.monotonic() + REFRESH_LOCK_WAIT_SECONDS
+    while not cache.add(key, 1, timeout=60):
+        if time.monotonic() > deadline:
+            raise TransportError(
+                "another worker's token refresh did not finish", endpoint=TOKEN_ENDPOINT
+            )
+        time.sleep(0.05)  # a short wait for the other worker's refresh (one HTTP call)
+    try:
+        yield SocialToken.objects.get(pk=token_pk)
+    finally:
+        cache.delete(key)
 
 
 def _refresh(user_id: int, locked: SocialToken) -> str:
