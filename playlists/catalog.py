@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from playlists import bulk
 from playlists.models import Album, AlbumArtist, Artist, ArtistRole, Track, TrackArtist
 from spotify import types
 
@@ -47,7 +48,7 @@ ALBUM_FIELDS = [
     "images",
     "fetched_at",
 ]
-FULL_ALBUM_FIELDS = [*ALBUM_FIELDS, "upc", "label", "popularity"]
+FULL_ALBUM_FIELDS = [*ALBUM_FIELDS, "upc", "label", "popularity"]  # also the row order
 ARTIST_REF_FIELDS = ["name", "fetched_at"]
 FULL_ARTIST_FIELDS = ["name", "image_url", "genres", "popularity", "fetched_at"]
 
@@ -171,79 +172,80 @@ class CatalogWriter:
     def _write_artists(self) -> None:
         now = self.now
         if self._artist_refs:
-            rows = [
-                Artist(id=artist_id, name=name, fetched_at=now)
-                for artist_id, name in sorted(self._artist_refs.items())
-            ]
-            Artist.objects.bulk_create(
+            rows = [(ident, name, "", now) for ident, name in sorted(self._artist_refs.items())]
+            bulk.write(
+                Artist,
+                ["id", "name", "image_url", "fetched_at"],
                 rows,
+                unique=["id"],
+                update=ARTIST_REF_FIELDS,
                 batch_size=self.batch_size,
-                update_conflicts=True,
-                unique_fields=["id"],
-                update_fields=ARTIST_REF_FIELDS,
             )
             self.written_artists += len(rows)
             self._artist_refs = {}
         if self._full_artists:
             rows = [
-                Artist(
-                    id=artist.id,
-                    name=artist.name,
-                    image_url=_largest_image(artist.images),
-                    genres=list(artist.genres) if artist.genres is not None else None,
-                    popularity=artist.popularity,
-                    fetched_at=now,
+                (
+                    artist.id,
+                    artist.name,
+                    _largest_image(artist.images),
+                    list(artist.genres) if artist.genres is not None else None,
+                    artist.popularity,
+                    now,
                 )
                 for _, artist in sorted(self._full_artists.items())
             ]
-            Artist.objects.bulk_create(
+            bulk.write(
+                Artist,
+                ["id", *FULL_ARTIST_FIELDS],
                 rows,
+                unique=["id"],
+                update=FULL_ARTIST_FIELDS,
                 batch_size=self.batch_size,
-                update_conflicts=True,
-                unique_fields=["id"],
-                update_fields=FULL_ARTIST_FIELDS,
             )
             self.written_artists += len(rows)
             self._full_artists = {}
 
-    def _album_row(self, album: types.Album) -> Album:
-        return Album(
-            id=album.id,
-            name=album.name,
-            album_type=album.album_type[:16],
-            release_date=album.release_date[:10],
-            release_date_precision=album.release_date_precision[:5],
-            release_year=_release_year(album),
-            total_tracks=album.total_tracks,
-            image_url=_largest_image(album.images),
-            images=[{"url": i.url, "width": i.width, "height": i.height} for i in album.images],
-            upc=(album.upc or "")[:32],
-            label=album.label,
-            popularity=album.popularity,
-            fetched_at=self.now,
+    def _album_row(self, album: types.Album) -> tuple:
+        return (
+            album.id,
+            album.name,
+            album.album_type[:16],
+            album.release_date[:10],
+            album.release_date_precision[:5],
+            _release_year(album),
+            album.total_tracks,
+            _largest_image(album.images),
+            [{"url": i.url, "width": i.width, "height": i.height} for i in album.images],
+            self.now,
+            (album.upc or "")[:32],
+            album.label,
+            album.popularity,
         )
 
     def _write_albums(self) -> None:
-        for pending, fields in (
+        for pending, update in (
             (self._albums, ALBUM_FIELDS),
             (self._full_albums, FULL_ALBUM_FIELDS),
         ):
             if not pending:
                 continue
             albums = [album for _, album in sorted(pending.items())]
-            Album.objects.bulk_create(
+            bulk.write(
+                Album,
+                ["id", *FULL_ALBUM_FIELDS],
                 [self._album_row(album) for album in albums],
+                unique=["id"],
+                update=update,
                 batch_size=self.batch_size,
-                update_conflicts=True,
-                unique_fields=["id"],
-                update_fields=fields,
             )
             # Links are rewritten whole: an album's artist list is short and rarely changes.
-            ids = [album.id for album in albums]
-            AlbumArtist.objects.filter(album_id__in=ids).delete()
-            AlbumArtist.objects.bulk_create(
+            AlbumArtist.objects.filter(album_id__in=[album.id for album in albums]).delete()
+            bulk.write(
+                AlbumArtist,
+                ["album", "artist", "position"],
                 [
-                    AlbumArtist(album_id=album.id, artist_id=ref.id, position=position)
+                    (album.id, ref.id, position)
                     for album in albums
                     for position, ref in enumerate(a for a in album.artists if a.id)
                 ],
@@ -258,44 +260,49 @@ class CatalogWriter:
         tracks = [track for _, track in sorted(self._tracks.items())]
         rows = []
         links = []
+        now = self.now
         for track in tracks:
             artist_names = ", ".join(ref.name for ref in track.artists)
-            album_name = track.album.name if track.album else ""
+            album = track.album
             rows.append(
-                Track(
-                    id=track.id,
-                    name=track.name,
-                    album_id=track.album.id if track.album and track.album.id else None,
-                    duration_ms=max(track.duration_ms or 0, 0),
-                    explicit=track.explicit,
-                    isrc=normalise_isrc(track.isrc),
-                    disc_number=track.disc_number,
-                    track_number=track.track_number,
-                    is_local=track.is_local,
-                    is_playable=track.is_playable,
-                    popularity=track.popularity,
-                    artist_names=artist_names,
-                    search_text=fold(f"{track.name} {artist_names} {album_name}"),
-                    fetched_at=self.now,
+                (
+                    track.id,
+                    track.name,
+                    album.id if album and album.id else None,
+                    max(track.duration_ms or 0, 0),
+                    track.explicit,
+                    normalise_isrc(track.isrc),
+                    track.disc_number,
+                    track.track_number,
+                    track.is_local,
+                    track.is_playable,
+                    track.popularity,
+                    artist_names,
+                    fold(f"{track.name} {artist_names} {album.name if album else ''}"),
+                    now,
+                    "",
                 )
             )
             position = 0
             for ref in track.artists:
-                if not ref.id:
-                    continue
-                role = ArtistRole.PRIMARY if position == 0 else ArtistRole.FEATURED
-                links.append(
-                    TrackArtist(track_id=track.id, artist_id=ref.id, position=position, role=role)
-                )
-                position += 1
-        Track.objects.bulk_create(
+                if ref.id:
+                    role = ArtistRole.PRIMARY if position == 0 else ArtistRole.FEATURED
+                    links.append((track.id, ref.id, position, role.value))
+                    position += 1
+        bulk.write(
+            Track,
+            ["id", *TRACK_FIELDS, "original_year_source"],  # the last only for new rows
             rows,
+            unique=["id"],
+            update=TRACK_FIELDS,
             batch_size=self.batch_size,
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=TRACK_FIELDS,
         )
         TrackArtist.objects.filter(track_id__in=[track.id for track in tracks]).delete()
-        TrackArtist.objects.bulk_create(links, batch_size=self.batch_size)
+        bulk.write(
+            TrackArtist,
+            ["track", "artist", "position", "role"],
+            links,
+            batch_size=self.batch_size,
+        )
         self.written_tracks += len(rows)
         self._tracks = {}

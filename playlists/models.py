@@ -115,11 +115,9 @@ class Track(models.Model):
     original_year_source = models.CharField(max_length=16, choices=YearSource.choices, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["isrc"], name="track_isrc"),
-            models.Index(fields=["original_year"], name="track_original_year"),
-            models.Index(fields=["name"], name="track_name"),
-        ]
+        # Only ISRC (import and enrichment match on it). The track table filters one user's
+        # LibraryTrack rows and joins here by primary key; more indexes only slow ingestion.
+        indexes = [models.Index(fields=["isrc"], name="track_isrc")]
 
     def __str__(self) -> str:
         return f"{self.artist_names} – {self.name}"

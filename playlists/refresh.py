@@ -32,6 +32,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.db import IntegrityError, connection, transaction
 
 from ops.jobs import ACTIVE_STATUSES
+from playlists import bulk
 from playlists.catalog import CatalogWriter
 from playlists.models import (
     FollowedArtist,
@@ -180,39 +181,99 @@ def _prune_playlists(user, listed: set[str]) -> int:
     return len(gone)
 
 
-def _item_row(playlist: Playlist, position: int, item: types.PlaylistItem, track_id) -> dict:
+ITEM_FIELDS = [
+    "playlist",
+    "position",
+    "track",
+    "uri",
+    "added_at",
+    "added_by",
+    "is_local",
+    "local_name",
+]
+MIRROR_BATCH_ITEMS = 5000
+
+
+def _item_row(playlist: Playlist, position: int, item: types.PlaylistItem, track_id) -> tuple:
     track = item.track
+    is_local = item.is_local or bool(track and track.is_local)
     local_name = ""
-    if track is not None and (item.is_local or track.is_local):
+    if track is not None and is_local:
         names = ", ".join(ref.name for ref in track.artists if ref.name)
         local_name = f"{names} – {track.name}" if names else track.name
-    return {
-        "playlist_id": playlist.pk,
-        "position": position,
-        "track_id": track_id,
-        "uri": track.uri if track is not None else "",
-        "added_at": item.added_at,
-        "added_by": (item.added_by or "")[:200],
-        "is_local": item.is_local or bool(track and track.is_local),
-        "local_name": local_name,
-    }
+    return (
+        playlist.pk,
+        position,
+        track_id,
+        track.uri if track is not None else "",
+        item.added_at,
+        (item.added_by or "")[:200],
+        is_local,
+        local_name,
+    )
+
+
+@dataclass
+class MirrorWriter:
+    """Completed playlists waiting to be written, several per transaction.
+
+    A playlist gets here only after its last page arrived; `flush()` writes the catalog rows
+    its items point at, replaces its items and records the snapshot they belong to, all in one
+    transaction. The refresh flushes in `finally`, so playlists completed before a failure
+    are kept.
+    """
+
+    catalog: CatalogWriter
+    batch_items: int = MIRROR_BATCH_ITEMS
+    _pending: list[tuple[Playlist, list[tuple]]] = field(default_factory=list)
+    _pending_items: int = 0
+
+    def complete(self, playlist: Playlist, rows: list[tuple]) -> None:
+        self._pending.append((playlist, rows))
+        self._pending_items += len(rows)
+        if self._pending_items >= self.batch_items:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending, self._pending_items = self._pending, [], 0
+        with transaction.atomic():
+            self.catalog.flush()
+            ids = [playlist.pk for playlist, _ in pending]
+            PlaylistItem.objects.filter(playlist_id__in=ids).delete()
+            bulk.write(
+                PlaylistItem,
+                ITEM_FIELDS,
+                [row for _, rows in pending for row in rows],
+                batch_size=self.catalog.batch_size,
+            )
+            for playlist, rows in pending:
+                Playlist.objects.filter(pk=playlist.pk).update(
+                    mirrored_snapshot_id=playlist.snapshot_id,
+                    item_count=len(rows),
+                    mirrored_at=self.catalog.now,
+                    items_readable=True,
+                    read_error="",
+                )
 
 
 def mirror_playlist_items(
     playlist: Playlist,
     pages: Iterator[types.Page[types.PlaylistItem]],
-    writer: CatalogWriter,
+    mirror: MirrorWriter,
     *,
     progress: _Progress | None = None,
     timer: _Timer | None = None,
 ) -> int:
-    """Read every page, then replace the playlist's mirrored items in one transaction.
+    """Read every page; hand the complete item list to `mirror` for replacing the old one.
 
     An exception from `pages` (any page) propagates before anything of this playlist's mirror
-    is deleted. Catalog rows may already have been written: they are facts, not the mirror.
+    is touched. Catalog rows may already have been written: they are facts, not the mirror.
     """
     timer = timer or _Timer()
-    rows: list[dict] = []
+    writer = mirror.catalog
+    rows: list[tuple] = []
     for page in pages:
         with timer:
             for item in page.items:
@@ -221,19 +282,7 @@ def mirror_playlist_items(
         if progress is not None:
             progress.saw(len(page.items))
     with timer:
-        writer.flush()
-        with transaction.atomic():
-            PlaylistItem.objects.filter(playlist_id=playlist.pk).delete()
-            PlaylistItem.objects.bulk_create(
-                [PlaylistItem(**row) for row in rows], batch_size=writer.batch_size
-            )
-            Playlist.objects.filter(pk=playlist.pk).update(
-                mirrored_snapshot_id=playlist.snapshot_id,
-                item_count=len(rows),
-                mirrored_at=writer.now,
-                items_readable=True,
-                read_error="",
-            )
+        mirror.complete(playlist, rows)
     return len(rows)
 
 
@@ -433,6 +482,7 @@ def refresh_library(
     client = client or SpotifyClient(user, purpose=Purpose.LIBRARY, job_id=job_id)
     now = clock.now()
     writer = CatalogWriter(now=now)
+    mirror = MirrorWriter(catalog=writer)
     progress = _Progress(job)
     timer = _Timer()
     result = RefreshResult(job_id=job_id)
@@ -470,7 +520,7 @@ def refresh_library(
                 mirror_playlist_items(
                     playlist,
                     client.playlist_items(playlist.spotify_id),
-                    writer,
+                    mirror,
                     progress=progress,
                     timer=timer,
                 )
@@ -494,6 +544,7 @@ def refresh_library(
     finally:
         # Whatever was mirrored (completely) so far is worth indexing and counting.
         with timer:
+            mirror.flush()
             writer.flush()
             rebuild_library_index(user)
         state.save()
