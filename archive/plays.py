@@ -92,7 +92,7 @@ def store(user_id: int, plays: Sequence[NewPlay]) -> list[NewPlay]:
     if not fresh:
         return []
     written = sql.insert(
-        PlayEvent._meta.db_table,
+        PlayEvent,
         COLUMNS,
         [
             (

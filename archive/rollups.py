@@ -52,7 +52,7 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
         return
     hourly_table = HourlyListening._meta.db_table
     sql.insert(
-        hourly_table,
+        HourlyListening,
         ["user_id", "day", "hour", "weekday", "plays", "ms_played"],
         [
             (user_id, day, hour, day.weekday(), plays, ms)
@@ -63,7 +63,7 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
     )
     monthly_table = MonthlyTrackPlays._meta.db_table
     sql.insert(
-        monthly_table,
+        MonthlyTrackPlays,
         ["user_id", "month", "track_id", "plays", "ms_played"],
         [
             (user_id, month, track_id, plays, ms)
@@ -75,7 +75,7 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
     first_table = FirstListen._meta.db_table
     quote = sql.connection.ops.quote_name
     sql.insert(
-        first_table,
+        FirstListen,
         ["user_id", "track_id", "first_played_at", "first_month"],
         [
             (user_id, track_id, played_at, played_at.astimezone(zone).date().replace(day=1))

@@ -30,7 +30,7 @@ def _chunks(rows: Sequence[Sequence], width: int):
 
 
 def insert(
-    table: str,
+    model,
     columns: Sequence[str],
     rows: Sequence[Sequence],
     *,
@@ -42,6 +42,9 @@ def insert(
     Returns the `returning` columns of the rows written."""
     if not rows:
         return []
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        return _insert_unnest(model, table, columns, rows, conflict, update, returning)
     quote = connection.ops.quote_name
     column_list = ", ".join(quote(c) for c in columns)
     row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -68,3 +71,25 @@ def add_to(table: str, columns: Sequence[str]) -> str:
     return ", ".join(
         f"{quote(c)} = {quote(table)}.{quote(c)} + excluded.{quote(c)}" for c in columns
     )
+
+
+def _insert_unnest(model, table, columns, rows, conflict, update, returning) -> list[tuple]:
+    """PostgreSQL: one array parameter per column, unnested into rows. Thousands of rows cost
+    a handful of parameters, so the driver neither builds nor parses a huge statement."""
+    quote = connection.ops.quote_name
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
+    column_list = ", ".join(quote(c) for c in columns)
+    action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
+    tail = f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else ""
+    conflict_list = ", ".join(quote(c) for c in conflict)
+    sql = f"INSERT INTO {quote(table)} ({column_list}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+    sql += f"ON CONFLICT ({conflict_list}) {action}{tail}"
+    import psycopg
+
+    connection.ensure_connection()
+    # A server-binding cursor with binary parameters: psycopg's C dumpers, no text escaping of
+    # every array element (Django's own cursors bind on the client, text only).
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)], binary=True)
+        return cursor.fetchall() if returning else []

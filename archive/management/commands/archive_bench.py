@@ -1,0 +1,197 @@
+"""Measure the archive's targets on the configured database (use a throwaway one).
+
+    manage.py archive_bench import --records 500000      # import speed and peak memory
+    manage.py archive_bench stats --plays 1000000        # stats p95 over a million plays
+
+Both create their own user ("bench-archive-…") and leave the rows behind for inspection.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.test import Client
+
+from archive import conf
+from archive.models import HistoryProfile
+
+FILE_RECORDS = 25_000  # about what one of Spotify's ~12 MB files holds
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fake_history(records: int, tracks: int, seed: int = 7):
+    """Extended-history records, oldest first, ~3.5 minutes apart with nightly breaks."""
+    rng = random.Random(seed)
+    moment = datetime(2016, 1, 1, 8, tzinfo=UTC)
+    weights = [1 / (rank + 1) for rank in range(tracks)]  # a few favourites, a long tail
+    numbers = rng.choices(range(tracks), weights=weights, k=records)
+    for index, number in enumerate(numbers):
+        moment += timedelta(seconds=rng.randint(150, 260))
+        if moment.hour >= 23:
+            moment += timedelta(hours=9)
+        kind = index % 50
+        yield {
+            "ts": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "platform": "Android OS",
+            "ms_played": rng.randint(5_000, 260_000),
+            "conn_country": "DE",
+            "ip_addr": "192.0.2.1",
+            "master_metadata_track_name": f"Song {number}",
+            "master_metadata_album_artist_name": f"Artist {number % 2000}",
+            "master_metadata_album_album_name": f"Album {number % 6000}",
+            "spotify_track_uri": None if kind == 0 else f"spotify:track:bench{number:017d}",
+            "episode_name": "An episode" if kind == 0 else None,
+            "episode_show_name": "A show" if kind == 0 else None,
+            "spotify_episode_uri": "spotify:episode:x" if kind == 0 else None,
+            "audiobook_title": None,
+            "audiobook_uri": None,
+            "audiobook_chapter_uri": None,
+            "audiobook_chapter_title": None,
+            "reason_start": "trackdone",
+            "reason_end": "trackdone",
+            "shuffle": bool(index % 2),
+            "skipped": False,
+            "offline": False,
+            "offline_timestamp": 0,
+            "incognito_mode": False,
+        }
+
+
+def _file_number(path: Path) -> int:
+    return int(path.stem.rsplit("_", 1)[1])
+
+
+def _write_history(folder: Path, records: int, tracks: int) -> None:
+    batch, number = [], 0
+    for record in fake_history(records, tracks):
+        batch.append(record)
+        if len(batch) == FILE_RECORDS:
+            (folder / f"Streaming_History_Audio_{number}.json").write_text(
+                json.dumps(batch, indent=2)
+            )
+            batch, number = [], number + 1
+    if batch:
+        (folder / f"Streaming_History_Audio_{number}.json").write_text(json.dumps(batch, indent=2))
+
+
+class _File:
+    def __init__(self, path: Path):
+        self.name = path.name
+        self.path = path
+
+    def chunks(self):
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                yield chunk
+
+
+class Command(BaseCommand):
+    help = "Benchmark the archive: history import speed/memory, stats page latency."
+
+    def add_arguments(self, parser):
+        parser.add_argument("what", choices=["import", "stats"])
+        parser.add_argument("--records", type=int, default=500_000)
+        parser.add_argument("--tracks", type=int, default=20_000)
+        parser.add_argument("--plays", type=int, default=1_000_000)
+        parser.add_argument("--requests", type=int, default=40)
+
+    def handle(self, *args, what, **options):
+        if what == "import":
+            self.bench_import(options["records"], options["tracks"])
+        else:
+            self.bench_stats(options["plays"], options["tracks"], options["requests"])
+
+    def _user(self, label: str):
+        user = get_user_model().objects.create(username=f"bench-archive-{label}-{time.time_ns()}")
+        HistoryProfile.objects.create(
+            user=user, time_zone="Europe/Berlin", rollup_time_zone="Europe/Berlin"
+        )
+        return user
+
+    def _write_files(self, folder: Path, records: int, tracks: int) -> list[_File]:
+        # In a child process, so building the JSON does not count in this one's peak memory.
+        import multiprocessing
+
+        child = multiprocessing.get_context("fork").Process(
+            target=_write_history, args=(folder, records, tracks)
+        )
+        child.start()
+        child.join()
+        return [_File(path) for path in sorted(folder.glob("*.json"), key=_file_number)]
+
+    def bench_import(self, records: int, tracks: int) -> None:
+        from archive.importer import create_job, run_import_job
+        from archive.tasks import claim
+
+        with tempfile.TemporaryDirectory() as tmp:
+            files = self._write_files(Path(tmp), records, tracks)
+            size = sum(f.path.stat().st_size for f in files)
+            user = self._user("import")
+            baseline = peak_rss_mb()
+            started = time.perf_counter()
+            job = create_job(user, files)
+            job = claim(job.pk)
+            conf_slice = conf.import_slice_seconds
+            conf.import_slice_seconds = lambda: 10**9
+            try:
+                run_import_job(job)
+            finally:
+                conf.import_slice_seconds = conf_slice
+            elapsed = time.perf_counter() - started
+        job.refresh_from_db()
+        totals = job.totals()
+        self.stdout.write(
+            f"import: {records:,} records ({size / 2**20:,.0f} MB in {len(files)} files) in "
+            f"{elapsed:.1f} s = {records / elapsed:,.0f} records/s; "
+            f"imported {totals['imported']:,}, too short {totals['too_short']:,}, "
+            f"podcasts {totals['podcasts']:,}; status {job.status}; "
+            f"peak RSS {peak_rss_mb():,.0f} MB (baseline before import {baseline:,.0f} MB)"
+        )
+
+    def bench_stats(self, plays: int, tracks: int, requests: int) -> None:
+        from archive.importer import create_job, run_import_job
+        from archive.tasks import claim
+
+        user = self._user("stats")
+        with tempfile.TemporaryDirectory() as tmp:
+            files = self._write_files(Path(tmp), plays, tracks)
+            job = claim(create_job(user, files, min_ms_played=0).pk)
+            conf.import_slice_seconds = lambda: 10**9
+            run_import_job(job)
+        job.refresh_from_db()
+        stored = job.totals()["imported"]
+        client = Client()
+        client.force_login(user)
+        today = date.today()
+        urls = [
+            "/history/stats/?range=all",
+            "/history/stats/?range=12m",
+            "/history/stats/?range=30d",
+            f"/history/stats/?range=custom&start=2018-03-15&end={today}",
+            "/history/",
+        ]
+        for url in urls:
+            timings = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (url, response.status_code)
+            timings.sort()
+            p95 = timings[int(len(timings) * 0.95) - 1]
+            self.stdout.write(
+                f"stats over {stored:,} plays: {url}: p50 {statistics.median(timings):.0f} ms, "
+                f"p95 {p95:.0f} ms, max {timings[-1]:.0f} ms"
+            )
