@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "sync",
     "enforcement",
     "archive",
+    "downloads",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,9 @@ def _token_keys() -> list[bytes]:
 
 TOKEN_ENCRYPTION_KEYS = _token_keys()
 MUSICBRAINZ_CONTACT = env_str("MUSICBRAINZ_CONTACT")
+# slskd for downloads; no SLSKD_URL: the sandbox slskd at /sandbox-slskd/ (downloads.sandbox).
+SLSKD_URL = env_str("SLSKD_URL").rstrip("/")
+SLSKD_API_KEY = env_str("SLSKD_API_KEY")
 
 # --- Spotify gateway ------------------------------------------------------------------------------
 
@@ -277,6 +281,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "config.tasks.beat_heartbeat", "schedule": 60.0},
     "resume-paused-jobs": {"task": "ops.tasks.resume_paused_jobs", "schedule": 60.0},
+    "downloads-sweep": {"task": "downloads.tasks.sweep", "schedule": 60.0},
 }
 CELERY_TASK_ROUTES = {
     "config.tasks.*": {"queue": "default"},
