@@ -1,0 +1,13 @@
+from django.urls import path
+
+from archive import views
+
+# Un-namespaced names: base.html links to "history".
+urlpatterns = [
+    path("", views.overview, name="history"),
+    path("stats/", views.stats_page, name="history_stats"),
+    path("time-zone/", views.time_zone, name="history_time_zone"),
+    path("import/", views.import_page, name="history_import"),
+    path("import/<int:pk>/", views.import_job, name="history_import_job"),
+    path("export/", views.export_page, name="history_export"),
+]

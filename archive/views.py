@@ -1,0 +1,214 @@
+"""History pages: overview, stats, import (with progress), export, time zone. Thin views over
+archive's plain functions; every object view goes through `_import_for_user` (404 otherwise)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from archive import breaker, charts, conf, history_export, stats
+from archive.forms import ExportForm, ImportForm, StatsForm, TimeZoneForm
+from archive.importer import create_job
+from archive.models import HistoryProfile, ImportJob, ListeningGap, PlayEvent, PollRun
+from archive.spotify_export import UploadRefused
+from spotify import clock
+
+RECENT_PLAYS = 50
+
+
+def _profile(request) -> HistoryProfile:
+    return HistoryProfile.for_user(request.user.pk)
+
+
+def _import_for_user(request, pk: int) -> ImportJob:
+    return get_object_or_404(ImportJob, pk=pk, user=request.user)
+
+
+@require_GET
+@login_required
+def overview(request):
+    profile = _profile(request)
+    recent = (
+        PlayEvent.objects.filter(user=request.user)
+        .select_related("track", "track__album")
+        .order_by("-played_at")[:RECENT_PLAYS]
+    )
+    context = {
+        "profile": profile,
+        "zone": profile.zone,
+        "breaker_open": breaker.is_open(profile),
+        "breaker_text": breaker.describe(profile),
+        "gaps": ListeningGap.objects.filter(user=request.user, filled_by__isnull=True)[:20],
+        "recent": recent,
+        "last_run": PollRun.objects.filter(user=request.user).first(),
+        "play_count": PlayEvent.objects.filter(user=request.user).count(),
+        "active_import": ImportJob.objects.filter(
+            user=request.user, status__in=["queued", "running", "paused"]
+        ).first(),
+        "time_zone_form": TimeZoneForm(initial={"time_zone": profile.time_zone}),
+    }
+    return render(request, "archive/overview.html", context)
+
+
+@require_POST
+@login_required
+def time_zone(request):
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a time zone from the list.")
+        return redirect("history")
+    profile = _profile(request)
+    chosen = form.cleaned_data["time_zone"]
+    if chosen != profile.time_zone:
+        from archive.tasks import rebuild_rollups_task
+
+        HistoryProfile.objects.filter(pk=profile.pk).update(time_zone=chosen)
+        transaction.on_commit(lambda: rebuild_rollups_task.delay(request.user.pk))
+        messages.success(request, f"History now shows {chosen} time; the stats are recounted.")
+    return redirect("history")
+
+
+@require_GET
+@login_required
+def stats_page(request):
+    profile = _profile(request)
+    zone = profile.zone
+    form = StatsForm(request.GET or None)
+    today = clock.now().astimezone(zone).date()
+    if request.GET and not form.is_valid():
+        return render(request, "archive/stats.html", {"form": form}, status=400)
+    if not request.GET:
+        form = StatsForm({"range": "12m"})
+        form.is_valid()
+    start, end = form.dates(today, stats.first_day(request.user.pk))
+    period = stats.Range(start, end, zone)
+    by = form.grouping(period.days)
+    hide_blocked = form.cleaned_data.get("hide_blocked", False)
+    user_id = request.user.pk
+    points = stats.series(user_id, period, by)
+    tops = stats.top_lists(user_id, period, hide_blocked=hide_blocked)
+    firsts = stats.first_listens(user_id, period)
+    context = {
+        "form": form,
+        "period": period,
+        "by": by,
+        "zone": zone,
+        "rebuilding": profile.rollup_time_zone != profile.time_zone,
+        "totals": stats.totals(user_id, period),
+        "plays_chart": charts.bar_chart([(d, p) for d, p, _ in points], by=by, unit="plays"),
+        "minutes_chart": charts.bar_chart([(d, m) for d, _, m in points], by=by, unit="min"),
+        "clock": charts.heatmap(stats.listening_clock(user_id, period)),
+        "firsts_chart": charts.bar_chart(firsts, by="month", unit="new tracks"),
+        "streaks": stats.streaks(user_id, today),
+        "tops": {
+            name: list(zip(rows, charts.share_bars([r.plays for r in rows]), strict=True))
+            for name, rows in tops.items()
+        },
+        "blocklist_available": False,
+    }
+    return render(request, "archive/stats.html", context)
+
+
+@csrf_exempt  # checked below, after the size: an oversized body is refused unread
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_page(request):
+    if request.method == "POST" and _declared_size(request) > conf.max_upload_bytes() + 2**20:
+        form = ImportForm()
+        form.add_error(
+            None,
+            f"That upload is larger than the {conf.max_upload_bytes() / 2**20:,.0f} MB this "
+            "server accepts. Upload the zip from Spotify as it came, or fewer files at once.",
+        )
+        return render(request, "archive/import.html", _import_context(request, form), status=413)
+    return _import_page(request)
+
+
+@csrf_protect
+def _import_page(request):
+    if request.method != "POST":
+        return render(request, "archive/import.html", _import_context(request, ImportForm()))
+    form = ImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        if ImportJob.objects.filter(
+            user=request.user, status__in=["queued", "running", "paused"]
+        ).exists():
+            form.add_error(None, "An import is already running; wait for it to finish.")
+        else:
+            try:
+                job = create_job(
+                    request.user,
+                    form.cleaned_data["files"],
+                    form.cleaned_data["min_seconds"] * 1000,
+                )
+            except UploadRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                return redirect("history_import_job", pk=job.pk)
+    return render(request, "archive/import.html", _import_context(request, form), status=400)
+
+
+def _import_context(request, form) -> dict:
+    return {"form": form, "jobs": ImportJob.objects.filter(user=request.user)[:20]}
+
+
+def _declared_size(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@require_GET
+@login_required
+def import_job(request, pk: int):
+    job = _import_for_user(request, pk)
+    context = {
+        "job": job,
+        "files": job.files.all(),
+        "totals": job.totals(),
+        "poll_url": request.path,
+    }
+    if request.htmx:
+        return render(request, "archive/import_job.html#report", context)
+    return render(request, "archive/import_job.html", context)
+
+
+@require_GET
+@login_required
+def export_page(request):
+    profile = _profile(request)
+    if "format" not in request.GET:
+        today = clock.now().astimezone(profile.zone).date()
+        initial = {"start": today.replace(month=1, day=1), "end": today, "format": "csv"}
+        return render(request, "archive/export.html", {"form": ExportForm(initial=initial)})
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        return render(request, "archive/export.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    period = stats.Range(data["start"], data["end"], profile.zone)
+    low, high = period.utc_bounds()
+    plays = history_export.plays_between(request.user.pk, low, high)
+    stem = f"tunekeeper-history-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}"
+    if data["format"] == "csv":
+        response = StreamingHttpResponse(
+            history_export.csv_lines(plays, profile.zone), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+        return response
+    if data["format"] == "jsonl":
+        response = StreamingHttpResponse(
+            history_export.jsonl_lines(plays, data["include_short"]),
+            content_type="application/x-ndjson; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{stem}.jsonl"'
+        return response
+    archive = history_export.listenbrainz_zip(
+        plays, data["include_short"], request.user.pk, request.user.get_username()
+    )
+    return FileResponse(archive, as_attachment=True, filename=f"{stem}-listenbrainz.zip")

@@ -1,0 +1,39 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from archive.importer import create_job, run_import_job
+from archive.models import ImportJob
+from archive.tasks import claim
+from tests.archive.factories import extended_record, json_upload, make_user
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def listener(client):
+    user = make_user("listener", time_zone="Europe/Berlin")
+    records = [extended_record(n % 4, T0 + timedelta(minutes=4 * n)) for n in range(40)]
+    job = claim(create_job(user, [json_upload("Streaming_History_Audio_2025.json", records)]).pk)
+    run_import_job(job)
+    client.force_login(user)
+    return user
+
+
+def test_history_pages_render_for_the_owner(client, listener):
+    for name in ("history", "history_stats", "history_import", "history_export"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+    stats = client.get(reverse("history_stats"), {"range": "all"}).content.decode()
+    assert "<svg" in stats
+    assert "Song 1" in stats
+
+
+def test_an_outsider_gets_404_for_an_import_job(client, listener):
+    job = ImportJob.objects.get(user=listener)
+    client.force_login(make_user("outsider"))
+    assert client.get(reverse("history_import_job", args=[job.pk])).status_code == 404
+    assert client.post(reverse("history_import_job", args=[job.pk])).status_code in (404, 405)
