@@ -15,6 +15,7 @@ urlpatterns = [
     path("history/", include("archive.urls")),
     path("activity/", ops_views.activity, name="activity"),
     path("activity/spotify/", spotify_views.usage_page, name="spotify_usage"),
+    path("downloads/", include("downloads.urls")),
     path("ops/", ops_views.operator, name="operator"),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("healthz", views.healthz, name="healthz"),
@@ -24,3 +25,5 @@ urlpatterns = [
 
 if settings.SPOTIFY_SANDBOX:
     urlpatterns.append(path("sandbox-spotify/", include("spotify.emulator.urls")))
+if not settings.SLSKD_URL:
+    urlpatterns.append(path("sandbox-slskd/", include("downloads.sandbox.urls")))
