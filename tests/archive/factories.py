@@ -169,3 +169,11 @@ def recently_played_payload(plays: list[tuple[int, datetime]], limit: int = 50) 
         "limit": limit,
         "href": "https://api.spotify.com/v1/me/player/recently-played",
     }
+
+
+def owned_import_job(owner) -> dict:
+    """For the security suite: an import job `owner` owns, as URL kwargs."""
+    from archive.models import ImportJob
+
+    job = ImportJob.objects.create(user=owner, min_ms_played=30_000, upload_dir="")
+    return {"pk": job.pk}

@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.archive.factories import owned_import_job
 from tests.security.urls import PUBLIC_NAMES, own_routes
 
 # route name → factory(owner) → URL kwargs for an object `owner` owns.
-OWNED_OBJECTS: dict = {}
+OWNED_OBJECTS: dict = {"history_import_job": owned_import_job}
 
 
 @pytest.fixture
