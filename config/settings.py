@@ -282,6 +282,7 @@ CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "config.tasks.beat_heartbeat", "schedule": 60.0},
     "resume-paused-jobs": {"task": "ops.tasks.resume_paused_jobs", "schedule": 60.0},
     "downloads-sweep": {"task": "downloads.tasks.sweep", "schedule": 60.0},
+    "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
 }
 CELERY_TASK_ROUTES = {
     "config.tasks.*": {"queue": "default"},
