@@ -506,11 +506,9 @@ class MBRecording(models.Model):
     artist_mbids = models.JSONField(default=list)
     isrcs = models.JSONField(default=list)
     tags = models.JSONField(default=list)
-    # Filled by the recording lookup (releases + release groups); None until looked up.
-    release_group = models.ForeignKey(
-        MBReleaseGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    releases_checked_at = models.DateTimeField(null=True, blank=True)
+    # Official releases with their release groups, earliest first: [[group mbid, primary
+    # type, [secondary types], status, date], …]; None until a lookup or search gave them.
+    releases = models.JSONField(null=True, blank=True)
     fetched_at = models.DateTimeField()
 
     def __str__(self) -> str:

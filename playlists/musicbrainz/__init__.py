@@ -1,0 +1,1 @@
+"""MusicBrainz WS/2 (JSON): the chokepoint (`http`), typed lookups (`client`)."""
