@@ -36,11 +36,12 @@ def api_error(status: int, message: str, **extra) -> JsonResponse:
 def endpoint_template(request) -> str:
     """`GET /playlists/{id}/items`: the method plus the route with ids replaced, without /v1."""
     match = request.resolver_match
+    # The route includes the prefix this URLconf is mounted under ("sandbox-spotify/v1/…").
     route = match.route if match is not None else ""
-    if not route or route.startswith("^"):
-        path = request.path.split("/v1", 1)[-1] or "/"
+    if "v1/" not in route or "^" in route:
+        path = "/" + request.path.split("/v1/", 1)[-1]
     else:
-        path = "/" + re.sub(r"<[^>]+>", "{id}", route).removeprefix("v1/")
+        path = "/" + re.sub(r"<[^>]+>", "{id}", route.split("v1/", 1)[1])
     return f"{request.method} {path}"
 
 

@@ -710,7 +710,9 @@ def seed_demo(
             results.append((user, None))
             continue
         share = 1 if index == 0 else 4
-        own_sizes = sizes if index == 0 else sizes[index % 2 :: share]
+        own_sizes = sizes if index == 0 else (sizes[index % 2 :: share] or sizes)
+        if index == 1 and len(own_sizes) < 2:
+            own_sizes = sizes[:2]  # enough for one playlist shared with the first user
         collaborator = people[1] if index == 0 and len(people) > 1 else None
         if index == 1 and len(people) > 1:
             collaborator = people[0]
@@ -723,6 +725,8 @@ def seed_demo(
             followed_artists=followed_artists // share,
             plays=plays // share,
             collaborator=collaborator,
+            # The second user has few playlists: share every other one with the first.
+            collaborative_every=5 if index == 0 else 2,
             rng_seed=rng_seed,
             anchor=anchor,
         )

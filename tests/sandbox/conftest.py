@@ -19,9 +19,7 @@ API = "/sandbox-spotify/v1"
 def clean_faults(request):
     """The knobs' counters are process state: every test starts and ends with the defaults."""
     # Live-server tests need a transactional database; the rest the ordinary one.
-    request.getfixturevalue(
-        "transactional_db" if "sandbox_site" in request.fixturenames else "db"
-    )
+    request.getfixturevalue("transactional_db" if "sandbox_site" in request.fixturenames else "db")
     faults.reset()
     yield
     faults.reset()

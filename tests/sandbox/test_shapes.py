@@ -44,9 +44,7 @@ def _without_local(page):
     return [row for row in page["items"] if not row["is_local"]]
 
 
-def test_playlist_items_page_has_null_items_and_a_deprecated_track_key_absent(
-    api, own_playlist
-):
+def test_playlist_items_page_has_null_items_and_a_deprecated_track_key_absent(api, own_playlist):
     page = api.get(f"/playlists/{own_playlist.spotify_id}/items", limit=50).json()
     assert_valid({**page, "items": _without_local(page)}, "PagingPlaylistTrackObject")
     rows = page["items"]
@@ -75,7 +73,9 @@ def test_catalog_objects(api, library):
         api.get(f"/albums/{album.spotify_id}/tracks").json(), "PagingSimplifiedTrackObject"
     )
     assert_valid(api.get(f"/artists/{artist.spotify_id}").json(), "ArtistObject")
-    assert_valid(api.get("/search", q="the", type="track,artist,album").json(), response="SearchItems")
+    assert_valid(
+        api.get("/search", q="the", type="track,artist,album").json(), response="SearchItems"
+    )
     assert_valid(api.get("/me").json(), "PrivateUserObject")
 
 
