@@ -365,7 +365,6 @@ _COUNTER = {
 
 def _finish(job: ImportJob) -> None:
     files = list(job.files.all())
-    readable = [f for f in files if f.status != FileStatus.REFUSED]
     problems = [f for f in files if f.status in (FileStatus.FAILED, FileStatus.REFUSED)]
     totals = job.totals()
     if job.first_played_at and job.last_played_at:
@@ -381,9 +380,7 @@ def _finish(job: ImportJob) -> None:
         summary += f", {totals['duplicates']:,} already in the archive"
     if problems:
         summary += f"; {len(problems)} of {len(files)} files had problems (see below)"
-    if not readable or all(f.status == FileStatus.FAILED for f in readable):
-        job.fail(
-            "No file could be imported: " + "; ".join(f"{f.name}: {f.error}" for f in problems[:5])
-        )
+    if problems and not (totals["imported"] or totals["duplicates"]):
+        job.fail("Nothing was imported: " + "; ".join(f"{f.name}: {f.error}" for f in problems[:5]))
         return
     job.complete(step=summary)

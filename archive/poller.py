@@ -47,8 +47,10 @@ BATCH_SIZE = 50
 HOUR = timedelta(hours=1)
 INTERVALS = (15, 20, 30, 60, 120)  # minutes; those under an hour divide it evenly
 IDLE_INTERVAL = 120
-# Poll often enough that about this many plays happen between polls: half a page of margin.
-PLAYS_PER_POLL = 25
+# Poll often enough that about this many plays happen between polls: a fifth of the page, so
+# a burst of skipping or a late poll still fits in Spotify's 50.
+PLAYS_PER_POLL = 10
+RATE_WINDOW = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
@@ -123,14 +125,14 @@ def newest_play(user_id: int) -> datetime | None:
 
 
 def choose_interval(user_id: int, new_plays: int, since: datetime | None, now: datetime) -> int:
-    """Minutes until the next poll, from how much this person listens.
+    """Minutes until the next poll, from how much this person listens right now.
 
-    The rate is the higher of the last day's average and what this poll found since the one
-    before, so a binge shortens the interval at once and a quiet day lengthens it slowly."""
-    day_count = PlayEvent.objects.filter(
-        user_id=user_id, played_at__gte=now - timedelta(hours=24)
+    The rate is the higher of the last three hours' and what this poll found since the one
+    before, so a binge shortens the interval at once and a quiet evening lengthens it."""
+    recent = PlayEvent.objects.filter(
+        user_id=user_id, played_at__gte=now - RATE_WINDOW, played_at__lte=now
     ).count()
-    per_minute = day_count / 1440
+    per_minute = recent / (RATE_WINDOW.total_seconds() / 60)
     if since is not None and new_plays:
         minutes = max((now - since).total_seconds() / 60, 1)
         per_minute = max(per_minute, new_plays / minutes)
