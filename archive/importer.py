@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -191,8 +192,9 @@ def _read_file(job, import_file, stubs, matcher, progress, deadline) -> bool:
         _commit_batch(job, import_file, kind, batch, stubs, matcher, progress, None)
         _fail_file(import_file, str(error))
         return True
-    except OSError as error:
-        _fail_file(import_file, f"it could not be read ({error.strerror or error}).")
+    except (OSError, zipfile.BadZipFile) as error:
+        _commit_batch(job, import_file, kind, batch, stubs, matcher, progress, None)
+        _fail_file(import_file, f"it could not be read ({error}).")
         return True
     ImportFile.objects.filter(pk=import_file.pk).update(status=FileStatus.DONE)
     import_file.status = FileStatus.DONE

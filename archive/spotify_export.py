@@ -229,7 +229,10 @@ def records(stream, *, skip: int = 0) -> Iterator[dict]:
     """The objects of a JSON array, one at a time, after skipping the first `skip` (a resumed
     import's checkpoint). Raises ExportFileError with a readable reason; records before the
     fault have been yielded by then."""
-    head = stream.read(4096)
+    try:
+        head = stream.read(4096)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ExportFileError(f"the zip member is damaged ({error}).") from None
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]  # a UTF-8 byte-order mark: harmless, but yajl rejects it
     elif head.startswith(_UTF16_32_BOMS):

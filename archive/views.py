@@ -119,13 +119,12 @@ def stats_page(request):
 @login_required
 def import_page(request):
     if request.method == "POST" and _declared_size(request) > conf.max_upload_bytes() + 2**20:
-        form = ImportForm()
-        form.add_error(
-            None,
+        context = _import_context(request, ImportForm())
+        context["refusal"] = (
             f"That upload is larger than the {conf.max_upload_bytes() / 2**20:,.0f} MB this "
-            "server accepts. Upload the zip from Spotify as it came, or fewer files at once.",
+            "server accepts. Upload the zip from Spotify as it came, or fewer files at once."
         )
-        return render(request, "archive/import.html", _import_context(request, form), status=413)
+        return render(request, "archive/import.html", context, status=413)
     return _import_page(request)
 
 
