@@ -246,6 +246,7 @@ SPOTIFY_CALLS_PER_SECOND = env_float("SPOTIFY_CALLS_PER_SECOND", 3.0, minimum=0.
 SPOTIFY_DAILY_BUDGET = env_int("SPOTIFY_DAILY_BUDGET", 1000, minimum=1)
 SPOTIFY_SHORT_WAIT_SECONDS = env_int("SPOTIFY_SHORT_WAIT_SECONDS", 10, minimum=0)
 SPOTIFY_TIMEOUT_SECONDS = env_float("SPOTIFY_TIMEOUT_SECONDS", 15.0, minimum=0.1)
+ROLLBACK_DAYS = env_int("ROLLBACK_DAYS", 30, minimum=1)  # enforcement batches stay undoable
 
 # --- Celery ---------------------------------------------------------------------------------------
 
@@ -281,6 +282,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "config.tasks.beat_heartbeat", "schedule": 60.0},
     "resume-paused-jobs": {"task": "ops.tasks.resume_paused_jobs", "schedule": 60.0},
+    "enforcement-sweep": {"task": "enforcement.tasks.enforcement_sweep", "schedule": 3600.0},
     "downloads-sweep": {"task": "downloads.tasks.sweep", "schedule": 60.0},
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
 }

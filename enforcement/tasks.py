@@ -1,0 +1,77 @@
+"""Celery tasks: thin wrappers around enforcement's plain functions.
+
+`run_batch_task` runs an enforcement or rollback batch (the ops sweep re-sends it by name after a
+pause). `enforcement_sweep` (beat, hourly) re-sends batches whose worker died and starts the
+daily automatic enforcement of users who opted in.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import Q
+
+from enforcement.models import ActionBatch
+from ops.jobs import JobStatus
+from spotify import clock
+
+logger = logging.getLogger(__name__)
+
+# A queued batch nobody picked up for this long lost its message (broker restart): re-send it.
+LOST_MESSAGE_AFTER = timedelta(minutes=15)
+
+
+@shared_task(queue="bulk")
+def run_batch_task(batch_pk: int) -> None:
+    from enforcement.executor import run
+
+    batch = ActionBatch.objects.filter(pk=batch_pk, dry_run=False).first()
+    if batch is None:
+        return  # deleted, or still a plan: nothing to run
+    run(batch)
+
+
+def enqueue(batch: ActionBatch) -> None:
+    """Send the batch to a worker once the current transaction commits."""
+    transaction.on_commit(lambda: run_batch_task.delay(batch.pk))
+
+
+@shared_task(queue="default")
+def enforcement_sweep() -> dict:
+    """Hourly: re-send orphaned batches; run automatic enforcement for users who are due."""
+    from enforcement.automatic import due_users
+    from enforcement.executor import STALE_AFTER, runner_is_gone
+
+    now = clock.now()
+    resent = 0
+    running = ActionBatch.objects.filter(dry_run=False, status=JobStatus.RUNNING)
+    for batch in running:
+        stale = batch.heartbeat_at is None or batch.heartbeat_at < now - STALE_AFTER
+        if stale or runner_is_gone(batch.runner):
+            run_batch_task.delay(batch.pk)
+            resent += 1
+    lost = ActionBatch.objects.filter(
+        dry_run=False, status=JobStatus.QUEUED, executed_at__lt=now - LOST_MESSAGE_AFTER
+    ).filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - LOST_MESSAGE_AFTER))
+    for pk in lost.values_list("pk", flat=True):
+        run_batch_task.delay(pk)
+        resent += 1
+    started = 0
+    for user_pk in due_users():
+        automatic_enforcement_task.delay(user_pk)
+        started += 1
+    return {"resent": resent, "automatic": started}
+
+
+@shared_task(queue="bulk")
+def automatic_enforcement_task(user_pk: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    from enforcement.automatic import run_automatic
+
+    user = get_user_model().objects.filter(pk=user_pk).first()
+    if user is not None:
+        run_automatic(user)
