@@ -189,6 +189,17 @@ class Result:
 SCENARIOS: dict[str, Callable[[SandboxServer], Outcome]] = {}
 
 
+class Stopwatch:
+    """Times the part of a scenario that is measured (not the seeding before it)."""
+
+    def __enter__(self) -> Stopwatch:
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.started
+
+
 def scenario(name: str):
     def register(function: Callable[[SandboxServer], Outcome]):
         SCENARIOS[name] = function
@@ -242,7 +253,7 @@ def run(name: str, server: SandboxServer, database: str, sha: str) -> Result:
         minimum_calls=outcome.minimum_calls,
         wall_s=round(headline, 3),
         peak_rss_mb=round(peak_rss_mb(), 1),
-        rows_per_s=round(outcome.rows / wall, 1) if outcome.rows else None,
+        rows_per_s=round(outcome.rows / headline, 1) if outcome.rows and headline else None,
         ok=outcome.ok,
         git_sha=sha,
         database=database,

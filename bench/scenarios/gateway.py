@@ -1,6 +1,6 @@
 """The gateway alone: paging a big playlist, removing library items in bulk."""
 
-from bench.harness import Outcome, scenario
+from bench.harness import Outcome, Stopwatch, scenario
 from bench.scenarios.common import calls, chunks, connect, pages, sandbox_user
 from spotify.client import LIBRARY_WRITE_LIMIT, PAGE_SIZE, SpotifyClient
 from spotify.emulator import mutations
@@ -19,8 +19,9 @@ def paging_10k(server) -> Outcome:
     client = SpotifyClient(connect(owner), purpose=Purpose.LIBRARY, job_id="gateway_paging_10k")
 
     positions = []
-    for page in client.playlist_items(playlist.spotify_id):
-        positions.extend(item.track.uri if item.track else None for item in page.items)
+    with Stopwatch() as watch:
+        for page in client.playlist_items(playlist.spotify_id):
+            positions.extend(item.track.uri if item.track else None for item in page.items)
 
     expected = list(
         PlaylistItem.objects.filter(playlist=playlist)
@@ -32,6 +33,7 @@ def paging_10k(server) -> Outcome:
         minimum_calls=pages(PLAYLIST_ITEMS, PAGE_SIZE),
         ok=positions == expected,
         rows=len(positions),
+        wall_s=watch.seconds,
     )
 
 
@@ -54,7 +56,8 @@ def library_remove_1k(server) -> Outcome:
     client = SpotifyClient(
         connect(owner), purpose=Purpose.ENFORCEMENT, job_id="gateway_library_remove_1k"
     )
-    client.library_remove(uris)
+    with Stopwatch() as watch:
+        client.library_remove(uris)
 
     left = SavedTrack.objects.filter(user=owner).count()
     log = [entry for entry in mutations.log() if entry["endpoint"] == "DELETE /me/library"]
@@ -66,6 +69,7 @@ def library_remove_1k(server) -> Outcome:
         and mutations.duplicates() == []
         and len(log) >= 1,
         rows=len(uris),
+        wall_s=watch.seconds,
     )
 
 
@@ -77,12 +81,14 @@ def library_remove_per_item(server) -> Outcome:
     client = SpotifyClient(
         connect(owner), purpose=Purpose.ENFORCEMENT, job_id="baseline_library_remove"
     )
-    for uri in uris:
-        client.library_remove([uri])
+    with Stopwatch() as watch:
+        for uri in uris:
+            client.library_remove([uri])
     return Outcome(
         spotify_calls=calls("baseline_library_remove"),
         minimum_calls=chunks(len(uris), LIBRARY_WRITE_LIMIT),
         ok=SavedTrack.objects.filter(user=owner).count() == 0,
         rows=len(uris),
+        wall_s=watch.seconds,
         notes="baseline: per-item removal",
     )
