@@ -1,0 +1,126 @@
+"""What the rules look at, loaded from the mirror and the catalog in a handful of queries.
+
+`load_base(playlist, user)` reads the base's mirrored items once and returns every distinct
+track as `TrackFacts` plus the item sequence (duplicates and order kept). No Spotify calls.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from playlists.models import LikedSong, PlaylistItem, Track, TrackArtist, TrackGenre
+from sync.rules import TrackFacts
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    track_id: str
+    position: int
+    added_at: datetime | None
+
+
+@dataclass
+class BaseContent:
+    facts: dict[str, TrackFacts] = field(default_factory=dict)  # distinct tracks
+    sequence: list[Occurrence] = field(default_factory=list)  # every item, in base order
+    skipped: int = 0  # local files, unavailable tracks: cannot be added to a playlist
+
+    @property
+    def distinct(self) -> int:
+        return len(self.facts)
+
+
+def load_base(playlist, user, *, playlists: set[str] | frozenset = frozenset()) -> BaseContent:
+    """The base's tracks as TrackFacts. `playlists`: spotify ids whose membership the rules ask
+    about ("in another playlist"); only those are looked up."""
+    content = BaseContent()
+    if playlist is None:
+        return content
+    items = PlaylistItem.objects.filter(playlist=playlist)
+    track_ids = items.filter(track__isnull=False).values("track_id")
+    for track_id, position, added_at in items.order_by("position").values_list(
+        "track_id", "position", "added_at"
+    ):
+        if track_id is None:
+            content.skipped += 1
+            continue
+        content.sequence.append(Occurrence(track_id, position, added_at))
+    first: dict[str, Occurrence] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for occurrence in content.sequence:
+        first.setdefault(occurrence.track_id, occurrence)
+        counts[occurrence.track_id] += 1
+
+    artists: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for track_id, artist_id, name in (
+        TrackArtist.objects.filter(track_id__in=track_ids)
+        .order_by("track_id", "position")
+        .values_list("track_id", "artist_id", "artist__name")
+    ):
+        artists[track_id].append((artist_id, name))
+    genres: dict[str, set[str]] = defaultdict(set)
+    for track_id, name in TrackGenre.objects.filter(track_id__in=track_ids).values_list(
+        "track_id", "genre__name"
+    ):
+        genres[track_id].add(name.lower())
+    liked = set(
+        LikedSong.objects.filter(user=user, track_id__in=track_ids).values_list(
+            "track_id", flat=True
+        )
+    )
+    member_of: dict[str, set[str]] = defaultdict(set)
+    if playlists:
+        for track_id, spotify_id in PlaylistItem.objects.filter(
+            playlist__user=user, playlist__spotify_id__in=list(playlists), track_id__in=track_ids
+        ).values_list("track_id", "playlist__spotify_id"):
+            member_of[track_id].add(spotify_id)
+
+    rows = Track.objects.filter(id__in=track_ids).values_list(
+        "id",
+        "name",
+        "album__name",
+        "album__release_year",
+        "duration_ms",
+        "explicit",
+        "isrc",
+        "popularity",
+        "spotify_genres",
+        "original_year",
+    )
+    for (
+        track_id,
+        name,
+        album_name,
+        album_year,
+        duration_ms,
+        explicit,
+        isrc,
+        popularity,
+        spotify_genres,
+        original_year,
+    ) in rows.iterator(chunk_size=2000):
+        occurrence = first[track_id]
+        credits = artists.get(track_id, [])
+        content.facts[track_id] = TrackFacts(
+            id=track_id,
+            position=occurrence.position,
+            added_at=occurrence.added_at,
+            name=name,
+            album_name=album_name or "",
+            artist_names=tuple(credit[1] for credit in credits),
+            artist_ids=tuple(credit[0] for credit in credits),
+            genres=frozenset(genres.get(track_id, ())),
+            spotify_genres=frozenset(g.lower() for g in spotify_genres or ()),
+            original_year=original_year,
+            album_year=album_year,
+            duration_ms=duration_ms,
+            explicit=explicit,
+            isrc=isrc or "",
+            popularity=popularity,
+            liked=track_id in liked,
+            playlists=frozenset(member_of.get(track_id, ())),
+            occurrences=counts[track_id],
+        )
+    return content
