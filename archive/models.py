@@ -287,8 +287,8 @@ class UnmatchedPlay(models.Model):
 
 
 class HourlyListening(models.Model):
-    """Plays and time listened per local hour: the day/week/month charts, the listening clock
-    and streaks read this (≤ 24 rows a day) instead of the plays."""
+    """Plays and time listened per local hour: the listening clock reads this (≤ 24 rows a
+    day) instead of the plays."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
@@ -306,6 +306,23 @@ class HourlyListening(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day} {self.hour:02d}h: {self.plays}"
+
+
+class DailyListening(models.Model):
+    """Plays and time listened per local day: the day/week/month charts, totals and streaks."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()  # local date in the user's time zone
+    plays = models.PositiveIntegerField(default=0)
+    ms_played = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="daily_listening_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}: {self.plays}"
 
 
 class MonthlyTrackPlays(models.Model):

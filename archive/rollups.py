@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from archive import sql
 from archive.models import (
+    DailyListening,
     FirstListen,
     HistoryProfile,
     HourlyListening,
@@ -26,12 +27,9 @@ from archive.models import (
 )
 
 
-def local_moment(played_at: datetime, zone: ZoneInfo) -> datetime:
-    return played_at.astimezone(zone)
-
-
 def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]) -> None:
     """Count stored plays, given as (track_id, played_at UTC, ms listened or estimated)."""
+    daily: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     hourly: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0])
     monthly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
     first: dict[str, datetime] = {}
@@ -39,6 +37,9 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
         local = played_at.astimezone(zone)
         day = local.date()
         cell = hourly[(day, local.hour)]
+        cell[0] += 1
+        cell[1] += ms
+        cell = daily[day]
         cell[0] += 1
         cell[1] += ms
         month = day.replace(day=1)
@@ -50,6 +51,14 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
             first[track_id] = played_at
     if not hourly:
         return
+    daily_table = DailyListening._meta.db_table
+    sql.insert(
+        DailyListening,
+        ["user_id", "day", "plays", "ms_played"],
+        [(user_id, day, plays, ms) for day, (plays, ms) in daily.items()],
+        conflict=["user_id", "day"],
+        update=sql.add_to(daily_table, ["plays", "ms_played"]),
+    )
     hourly_table = HourlyListening._meta.db_table
     sql.insert(
         HourlyListening,
@@ -99,7 +108,7 @@ def rebuild(user_id: int) -> int:
     with transaction.atomic():
         profile = HistoryProfile.objects.select_for_update().get(user_id=user_id)
         zone = profile.zone
-        for model in (HourlyListening, MonthlyTrackPlays, FirstListen):
+        for model in (DailyListening, HourlyListening, MonthlyTrackPlays, FirstListen):
             model.objects.filter(user_id=user_id).delete()
         counted = 0
         batch: list[tuple[str, datetime, int]] = []
@@ -126,7 +135,3 @@ def stat_ms(ms_played: int | None, duration_ms: int | None) -> int:
     if ms_played is not None:
         return ms_played
     return duration_ms or 0
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)

@@ -1,10 +1,10 @@
 # ruff: noqa: S608 - the SQL is built from our own table names; every value is a parameter.
 """Listening stats for a date range in the user's time zone, read from the rollups.
 
-Charts (per day/week/month, the listening clock, streaks) read HourlyListening: at most 24 rows
-a day however much someone listens. Top lists read MonthlyTrackPlays for the whole months in
-the range and the plays themselves only for the partial months at its ends, so "all time" over
-a million plays adds up a few hundred thousand rollup rows, not the plays.
+Charts per day/week/month, totals and streaks read DailyListening (a row a day); the listening
+clock reads HourlyListening (at most 24 rows a day), however much someone listens. Top lists
+read MonthlyTrackPlays for the whole months in the range and the plays themselves only for the
+partial months at its ends, and compute the per-track counts once for all four lists.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Count, Min, Sum
 
 from archive.models import (
+    DailyListening,
     FirstListen,
     HourlyListening,
     MonthlyTrackPlays,
@@ -57,7 +58,7 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def first_day(user_id: int) -> date | None:
-    return HourlyListening.objects.filter(user_id=user_id).aggregate(first=Min("day"))["first"]
+    return DailyListening.objects.filter(user_id=user_id).aggregate(first=Min("day"))["first"]
 
 
 # --- charts from HourlyListening ----------------------------------------------------------------
@@ -69,8 +70,14 @@ def _hourly(user_id: int, period: Range):
     ).order_by()
 
 
+def _daily(user_id: int, period: Range):
+    return DailyListening.objects.filter(
+        user_id=user_id, day__gte=period.start, day__lte=period.end
+    ).order_by()
+
+
 def totals(user_id: int, period: Range) -> dict:
-    sums = _hourly(user_id, period).aggregate(plays=Sum("plays"), ms=Sum("ms_played"))
+    sums = _daily(user_id, period).aggregate(plays=Sum("plays"), ms=Sum("ms_played"))
     return {"plays": sums["plays"] or 0, "minutes": (sums["ms"] or 0) // 60_000}
 
 
@@ -92,12 +99,7 @@ def _next_bucket(start: date, by: str) -> date:
 
 def series(user_id: int, period: Range, by: str) -> list[tuple[date, int, int]]:
     """(bucket start, plays, minutes) for every bucket in the range, empty ones included."""
-    per_day = (
-        _hourly(user_id, period)
-        .values("day")
-        .annotate(plays=Sum("plays"), ms=Sum("ms_played"))
-        .values_list("day", "plays", "ms")
-    )
+    per_day = _daily(user_id, period).values_list("day", "plays", "ms_played")
     buckets: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, plays, ms in per_day:
         cell = buckets[bucket_start(day, by)]
@@ -137,10 +139,9 @@ def streaks(user_id: int, today: date) -> Streaks:
     """Days in a row with at least one play: the longest ever, and the one going on now
     (it still counts when today has no play yet but yesterday had)."""
     days = (
-        HourlyListening.objects.filter(user_id=user_id)
+        DailyListening.objects.filter(user_id=user_id, plays__gt=0)
         .order_by("day")
         .values_list("day", flat=True)
-        .distinct()
     )
     longest, longest_end, run, previous = 0, None, 0, None
     for day in days:
@@ -258,6 +259,8 @@ class TopRow:
 
 
 def top_lists(user_id: int, period: Range, *, hide_blocked: bool = False) -> dict:
+    """Top tracks, artists, albums and genres in one statement: the per-track counts are
+    computed once (a materialised CTE) and the four lists are cut from them."""
     hidden = blocked_artist_ids(user_id) if hide_blocked else set()
     counts, params = _counts_sql(user_id, period, hidden)
     q = connection.ops.quote_name
@@ -268,48 +271,39 @@ def top_lists(user_id: int, period: Range, *, hide_blocked: bool = False) -> dic
     )
     link_t, hint_t = q(TrackArtist._meta.db_table), q(TrackHint._meta.db_table)
     genre_t, track_genre_t = q(Genre._meta.db_table), q(TrackGenre._meta.db_table)
-    primary = (
-        f"LEFT JOIN {link_t} ta ON ta.track_id = c.track_id AND ta.position = 0 "
-        f"LEFT JOIN {artist_t} a ON a.id = ta.artist_id"
-    )
-    artist_name = "COALESCE(a.name, t.artist_names)"
-    tracks = _query(
-        f"SELECT c.track_id, t.name, {artist_name}, c.plays, c.ms FROM ({counts}) c "
-        f"JOIN {track_t} t ON t.id = c.track_id {primary} "
-        f"ORDER BY c.plays DESC, c.ms DESC LIMIT {TOP_N}",
-        params,
-    )
-    artists = _query(
-        f"SELECT {artist_name} AS artist, SUM(c.plays) AS plays, SUM(c.ms) AS ms "
-        f"FROM ({counts}) c JOIN {track_t} t ON t.id = c.track_id {primary} "
-        f"GROUP BY {artist_name} ORDER BY plays DESC, ms DESC LIMIT {TOP_N}",
-        params,
-    )
-    album_name = "COALESCE(al.name, h.album_name, '')"
-    albums = _query(
-        f"SELECT {album_name} AS album, {artist_name} AS artist, "
-        "SUM(c.plays) AS plays, SUM(c.ms) AS ms "
-        f"FROM ({counts}) c JOIN {track_t} t ON t.id = c.track_id {primary} "
-        f"LEFT JOIN {album_t} al ON al.id = t.album_id "
-        f"LEFT JOIN {hint_t} h ON h.track_id = c.track_id "
-        f"WHERE {album_name} <> '' "
-        f"GROUP BY {album_name}, {artist_name} ORDER BY plays DESC, ms DESC LIMIT {TOP_N}",
-        params,
-    )
-    genres = _query(
-        "SELECT g.name, SUM(c.plays) AS plays, SUM(c.ms) AS ms "
-        f"FROM ({counts}) c JOIN {track_genre_t} tg ON tg.track_id = c.track_id "
-        f"JOIN {genre_t} g ON g.id = tg.genre_id "
-        f"GROUP BY g.name ORDER BY plays DESC, ms DESC LIMIT {TOP_N}",
-        params,
-    )
-    return {
-        "tracks": [
-            TopRow(name, artist, plays, ms // 60_000) for _, name, artist, plays, ms in tracks
-        ],
-        "artists": [TopRow(artist, "", plays, ms // 60_000) for artist, plays, ms in artists],
-        "albums": [
-            TopRow(album, artist, plays, ms // 60_000) for album, artist, plays, ms in albums
-        ],
-        "genres": [TopRow(name, "", plays, ms // 60_000) for name, plays, ms in genres],
-    }
+    # Artist: the track's primary artist, or the export's name for a track known only from
+    # an export. Album: the catalog's, or the export's.
+    sql = f"""
+        WITH c AS MATERIALIZED ({counts}),
+        ct AS MATERIALIZED (
+            SELECT c.track_id, c.plays, c.ms, t.name AS title,
+                   COALESCE(a.name, t.artist_names) AS artist,
+                   COALESCE(al.name, h.album_name, '') AS album
+            FROM c JOIN {track_t} t ON t.id = c.track_id
+            LEFT JOIN {link_t} ta ON ta.track_id = c.track_id AND ta.position = 0
+            LEFT JOIN {artist_t} a ON a.id = ta.artist_id
+            LEFT JOIN {album_t} al ON al.id = t.album_id
+            LEFT JOIN {hint_t} h ON h.track_id = c.track_id
+        )
+        SELECT * FROM (SELECT 'tracks' AS kind, title AS label, artist AS detail, plays, ms
+                       FROM ct ORDER BY plays DESC, ms DESC, title LIMIT {TOP_N}) tracks
+        UNION ALL
+        SELECT * FROM (SELECT 'artists', artist, '', SUM(plays) AS p, SUM(ms) AS m
+                       FROM ct GROUP BY artist
+                       ORDER BY p DESC, m DESC, artist LIMIT {TOP_N}) artists
+        UNION ALL
+        SELECT * FROM (SELECT 'albums', album, artist, SUM(plays) AS p, SUM(ms) AS m
+                       FROM ct WHERE album <> '' GROUP BY album, artist
+                       ORDER BY p DESC, m DESC, album LIMIT {TOP_N}) albums
+        UNION ALL
+        SELECT * FROM (SELECT 'genres', g.name, '', SUM(ct.plays) AS p, SUM(ct.ms) AS m
+                       FROM ct JOIN {track_genre_t} tg ON tg.track_id = ct.track_id
+                       JOIN {genre_t} g ON g.id = tg.genre_id
+                       GROUP BY g.name ORDER BY p DESC, m DESC, g.name LIMIT {TOP_N}) genres
+    """
+    lists: dict[str, list[TopRow]] = {"tracks": [], "artists": [], "albums": [], "genres": []}
+    for kind, label, detail, plays, ms in _query(sql, params):
+        lists[kind].append(TopRow(label or "", detail or "", int(plays), int(ms or 0) // 60_000))
+    for rows in lists.values():  # UNION ALL keeps no order between the parts' rows
+        rows.sort(key=lambda row: -row.plays)
+    return lists

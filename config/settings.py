@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "spotify",
     "spotify.emulator",
     "ops",
+    "api",
     "playlists",
     "sync",
     "enforcement",

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from api import pages as api_pages
 from config import views
 from ops import views as ops_views
 from spotify import views as spotify_views
@@ -17,6 +18,10 @@ urlpatterns = [
     path("activity/spotify/", spotify_views.usage_page, name="spotify_usage"),
     path("downloads/", include("downloads.urls")),
     path("ops/", ops_views.operator, name="operator"),
+    path("settings/api-tokens/", api_pages.tokens, name="api_tokens"),
+    path("settings/api-tokens/new", api_pages.create_token, name="api_token_create"),
+    path("settings/api-tokens/<int:pk>/revoke", api_pages.revoke_token, name="api_token_revoke"),
+    path("api/v1/", include("api.urls")),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
