@@ -114,6 +114,15 @@ class Outcome:
     message: str
 
 
+def copy_rung(have: Download, ladder: Ladder) -> int:
+    """The rung of `ladder` the downloaded copy sits on; past the last rung if on none."""
+    if have.chosen:
+        rung = ladder.rung_of(scoring.Candidate.from_dict(have.chosen).as_file())
+        if rung is not None:
+            return rung
+    return len(ladder.rungs)
+
+
 def best_copy(user, key: str) -> Download | None:
     return (
         Download.objects.filter(user=user, wanted_key=key, status=Status.COMPLETED)
@@ -139,13 +148,11 @@ def request_download(
     slskd = SlskdSettings.for_user(user)
     ladder = slskd.ladder()
     have = best_copy(user, key)
-    if have is not None and have.quality_key is not None and ladder.ceiling() <= have.quality_key:
+    below_rung = copy_rung(have, ladder) if have is not None else None
+    if below_rung == 0:
         return Outcome(
-            have,
-            False,
-            f"Already downloaded as {have.quality_label}; nothing on your ladder is better.",
+            have, False, f"Already downloaded as {have.quality_label}, the top of your ladder."
         )
-    better_than = have.quality_key if have is not None else None
     instance = SlskdClient(slskd.endpoint()).instance_key
     now = clock.now()
     fields = {
@@ -158,7 +165,7 @@ def request_download(
         "priority": priority,
         "queued_at": now,
         "ladder": str(ladder),
-        "better_than": better_than,
+        "below_rung": below_rung,
         "query_index": 0,
         "run": run,
     }
@@ -554,7 +561,7 @@ def _choose(download: Download, client: SlskdClient, responses) -> scoring.Choic
     ladder = Ladder.parse(download.ladder)
     tried = {tuple(pair) for pair in download.tried}
     choice = scoring.choose(
-        download.wanted, ladder, responses, better_than=download.better_than, tried=tried
+        download.wanted, ladder, responses, below_rung=download.below_rung, tried=tried
     )
     if choice.best is None:
         return choice
@@ -577,7 +584,7 @@ def _choose(download: Download, client: SlskdClient, responses) -> scoring.Choic
         download.wanted,
         ladder,
         responses,
-        better_than=download.better_than,
+        below_rung=download.below_rung,
         tried=tried,
         folder_sizes=sizes,
     )
@@ -690,7 +697,6 @@ def check_transfer(download: Download) -> float | None:
             bytes_transferred=download.size,
             quality_key=chosen.get("quality_key"),
             quality_label=chosen.get("quality_label", ""),
-            error="",
         )
         if moved:
             _run_progress(download)

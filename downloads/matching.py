@@ -159,15 +159,27 @@ def version_markers(wanted: Wanted, file: RemoteFile) -> list[str]:
     allowed = wanted.allowed_versions
     found = []
     for kind, phrases in VERSION_MARKERS.items():
-        if kind in allowed:
-            continue
+        # A version the wanted title names may sit in a folder named for it ("Live at …").
+        check_folder = kind not in allowed
         if any(
             _count(name, phrase) > _count(own_name, phrase)
-            or _count(folder, phrase) > _count(own_folder, phrase)
+            or (check_folder and _count(folder, phrase) > _count(own_folder, phrase))
             for phrase in phrases
         ):
             found.append(kind)
     return found
+
+
+def missing_versions(wanted: Wanted, file: RemoteFile) -> list[str]:
+    """Version kinds the wanted *title* names ("Song (Live)") that the file does not carry."""
+    title = normalize(wanted.title)
+    text = normalize(f"{file.path.parent.name} {file.basename.rsplit('.', 1)[0]}")
+    return [
+        kind
+        for kind, phrases in VERSION_MARKERS.items()
+        if any(_has_phrase(title, p) for p in phrases)
+        and not any(_has_phrase(text, p) for p in phrases)
+    ]
 
 
 def similarity(wanted: Wanted, file: RemoteFile) -> float:

@@ -174,7 +174,8 @@ class Download(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
 
     ladder = models.TextField()  # the ladder used, as text (rungs joined by an arrow)
-    better_than = models.PositiveIntegerField(null=True, blank=True)  # upgrade: quality floor
+    # An upgrade: only files on a rung above this one (the rung the copy we have sits on).
+    below_rung = models.PositiveSmallIntegerField(null=True, blank=True)
 
     # Searching
     query_index = models.PositiveSmallIntegerField(default=0)

@@ -14,8 +14,9 @@ A rung is written the way people say it (and the way soularr's `allowed_filetype
     any              any audio file
 
 A file sits on the first rung it satisfies; a file that satisfies none is below the ladder and
-is never downloaded. `quality_key` is a ladder-independent measure used to decide whether a new
-file would be better than one already downloaded.
+is never downloaded. A track already downloaded is only fetched again from a higher rung than
+its copy sits on (reference §6.3). `quality_key` is a ladder-independent measure for display
+and sorting.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ PRESET_LABELS = {
 }
 _RUNG = re.compile(
     r"^(?P<format>[a-z0-9]+)"
-    r"(?:\s+(?:(?P<depth>\d{1,2})(?:/(?P<rate>\d{1,3}(?:\.\d{1,2})?))?|(?P<v0>v0)))?$"
+    r"(?:\s+(?:(?P<depth>\d{1,3})(?:/(?P<rate>\d{1,3}(?:\.\d{1,2})?))?|(?P<v0>v0)))?$"
 )
 
 
@@ -93,17 +94,13 @@ class Rung:
         if rate:
             raise LadderError(f"“{text}”: a lossy rung takes a bitrate, like “mp3 320”")
         if v0:
+            if name != "mp3":
+                raise LadderError(f"“{text}”: V0 is an MP3 setting")
             return cls(clean, formats, lossless, min_bitrate=V0_MIN_KBPS, vbr_only=True)
         minimum = int(depth) if depth else None
         if minimum is not None and not 32 <= minimum <= 999:
             raise LadderError(f"“{text}”: a bitrate is in kbps, between 32 and 999")
         return cls(clean, formats, lossless, min_bitrate=minimum)
-
-    def ceiling(self) -> int:
-        """The best `quality_key` a file on this rung can have."""
-        if self.lossless is not False and self.formats & LOSSLESS:
-            return quality_key("flac", self.bit_depth or 32, self.sample_rate or 384_000, None)
-        return 320 if self.formats <= {"mp3"} else 9_999
 
     def accepts(self, file: RemoteFile) -> bool:
         ext = file.extension
@@ -149,10 +146,6 @@ class Ladder:
             if rung.accepts(file):
                 return index
         return None
-
-    def ceiling(self) -> int:
-        """The best `quality_key` any file on this ladder can have."""
-        return max(rung.ceiling() for rung in self.rungs)
 
     def __str__(self) -> str:
         return " › ".join(rung.text for rung in self.rungs)

@@ -3,7 +3,8 @@
 Filters (a file failing one is ruled out, and the reason counted):
   audio extension · not locked · length within ±3 s of the track · artist and title words in the
   path · no live / remix / karaoke / instrumental… unless the wanted title says so · on the
-  user's quality ladder · better than the copy already downloaded (upgrades only) · not tried.
+  user's quality ladder · on a higher rung than the copy already downloaded (upgrades only) ·
+  not tried already.
 
 Ranking, best first (reference §6):
   ladder rung > peer has a free upload slot > from a complete album folder of that user >
@@ -82,6 +83,17 @@ class Candidate:
     def from_dict(cls, data: dict) -> Candidate:
         return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})
 
+    def as_file(self) -> RemoteFile:
+        return RemoteFile(
+            filename=self.filename,
+            size=self.size,
+            bit_rate=self.bit_rate,
+            bit_depth=self.bit_depth,
+            sample_rate=self.sample_rate,
+            length=self.length,
+            is_vbr=self.is_vbr,
+        )
+
 
 @dataclass
 class Choice:
@@ -152,7 +164,7 @@ def choose(
     ladder: Ladder,
     responses: list[PeerResponse],
     *,
-    better_than: int | None = None,
+    below_rung: int | None = None,
     tried: set[tuple[str, str]] | frozenset = frozenset(),
     folder_sizes: dict[tuple[str, str], int] | None = None,
 ) -> Choice:
@@ -171,7 +183,7 @@ def choose(
         folders = _album_folders(response)
         for file in response.files:
             examined += 1
-            reason = _rule_out(wanted, ladder, response, file, better_than, tried)
+            reason = _rule_out(wanted, ladder, response, file, below_rung, tried)
             if reason:
                 rejected[reason] += 1
                 continue
@@ -212,7 +224,7 @@ def choose(
     return Choice(candidates=kept, rejected=ordered, examined=examined)
 
 
-def _rule_out(wanted, ladder, response, file, better_than, tried) -> str | None:
+def _rule_out(wanted, ladder, response, file, below_rung, tried) -> str | None:
     if not file.is_audio:
         return NOT_AUDIO
     if (
@@ -226,12 +238,14 @@ def _rule_out(wanted, ladder, response, file, better_than, tried) -> str | None:
     markers = matching.version_markers(wanted, file)
     if markers:
         return f"{markers[0]} version"
-    if ladder.rung_of(file) is None:
+    missing = matching.missing_versions(wanted, file)
+    if missing:
+        return f"not the {missing[0]} version"
+    rung = ladder.rung_of(file)
+    if rung is None:
         return BELOW_LADDER
-    if better_than is not None:
-        key = quality.quality_key(file.extension, file.bit_depth, file.sample_rate, file.bit_rate)
-        if key <= better_than:
-            return NOT_BETTER
+    if below_rung is not None and rung >= below_rung:
+        return NOT_BETTER
     if (response.username, file.filename) in tried:
         return TRIED
     return None
@@ -243,6 +257,7 @@ _REASON_ORDER = [
     WRONG_LENGTH,
     NOT_NAMED,
     *(f"{kind} version" for kind in matching.VERSION_MARKERS),
+    *(f"not the {kind} version" for kind in matching.VERSION_MARKERS),
     BELOW_LADDER,
     NOT_BETTER,
     TRIED,

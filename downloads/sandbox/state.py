@@ -81,6 +81,8 @@ class _State:
     batches: dict[str, list[str]] = field(default_factory=dict)
     search_log: deque = field(default_factory=lambda: deque(maxlen=SEARCH_LOG_LIMIT))
     banned_until: datetime | None = None
+    # The most searches ever running at once (slskd itself would queue past two).
+    peak_running: int = 0
 
 
 _state = _State()
@@ -107,6 +109,7 @@ def reset() -> None:
         _state.batches.clear()
         _state.search_log.clear()
         _state.banned_until = None
+        _state.peak_running = 0
     network.reset()
 
 
@@ -151,7 +154,19 @@ def create_search(search_id: str, text: str, response_limit: int, file_limit: in
         banned = _state.banned_until is not None and _state.banned_until > now
         search = Search(search_id, text, now, response_limit, file_limit, banned)
         _state.searches[search_id] = search
+        running = sum(1 for other in _state.searches.values() if _running(other, now, knobs))
+        _state.peak_running = max(_state.peak_running, running)
     return search
+
+
+def _running(search: Search, now: datetime, knobs: Knobs) -> bool:
+    if search.banned or search.stopped_at is not None:
+        return False
+    return now < search.started_at + timedelta(seconds=knobs.search_seconds)
+
+
+def peak_running() -> int:
+    return _state.peak_running
 
 
 def _responses_for(search: Search) -> list[dict]:

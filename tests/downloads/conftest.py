@@ -6,11 +6,16 @@ from __future__ import annotations
 import heapq
 import itertools
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.core.cache import cache
+from django.test import Client
 
-from downloads import engine, scheduling, tasks, throttle
+from downloads import engine, http, scheduling, tasks, throttle
+from downloads.client import SlskdClient
+from downloads.http import Endpoint
 from downloads.sandbox import network
 from downloads.sandbox import state as sandbox
 from spotify import clock
@@ -25,19 +30,58 @@ def fresh_sandbox_slskd():
     scheduling.use(None)
 
 
-@pytest.fixture
-def slskd(live_server, settings, db):
-    """The sandbox slskd served by the live test server, as the household's slskd.
+SANDBOX_SITE = "http://sandbox-slskd.test"
 
-    Yields the sandbox state module (knobs, search log) with a helper `instance` (the
-    throttle's key for it). Throttle, pump and version caches are forgotten before and after.
+
+class InProcessTransport(requests.adapters.BaseAdapter):
+    """Serves requests for the sandbox slskd through Django's test client, in this thread.
+
+    Everything above the socket is real — the chokepoint, requests, Django's routing and the
+    sandbox's views — but no server thread is involved, so tests keep their fast, rolled-back
+    database transaction (a live server forces truncation after every test).
     """
-    settings.SITE_URL = live_server.url
-    settings.SLSKD_URL = ""
-    base = f"{live_server.url}/sandbox-slskd"
-    from downloads.client import SlskdClient
-    from downloads.http import Endpoint
 
+    def __init__(self):
+        super().__init__()
+        self.client = Client()
+        self.sent = 0
+
+    def send(self, request, **kwargs):
+        self.sent += 1
+        parts = urlsplit(request.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() not in ("content-length", "content-type", "host")
+        }
+        answer = self.client.generic(
+            request.method,
+            path,
+            data=body,
+            content_type=request.headers.get("Content-Type", "application/octet-stream"),
+            headers=headers,
+        )
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.reason = answer.reason_phrase
+        response.headers = requests.structures.CaseInsensitiveDict(answer.headers)
+        response._content = answer.content
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self):
+        return None
+
+
+def _use_sandbox(settings, site: str):
+    settings.SITE_URL = site
+    settings.SLSKD_URL = ""
+    base = f"{site}/sandbox-slskd"
     instance = SlskdClient(Endpoint(base, sandbox.API_KEY)).instance_key
 
     def forget():
@@ -48,6 +92,31 @@ def slskd(live_server, settings, db):
     forget()
     sandbox.instance = instance
     sandbox.base_url = base
+    return forget
+
+
+@pytest.fixture
+def slskd(settings, db):
+    """The sandbox slskd as the household's slskd, answered in-process (see InProcessTransport).
+
+    Yields the sandbox state module (knobs, search log, transfers) with `instance` (the
+    throttle's key for it) and `base_url`. Throttle, pump and version caches are forgotten
+    before and after.
+    """
+    forget = _use_sandbox(settings, SANDBOX_SITE)
+    transport = InProcessTransport()
+    session = http.session()
+    session.mount(f"{SANDBOX_SITE}/", transport)
+    sandbox.transport = transport
+    yield sandbox
+    session.adapters.pop(f"{SANDBOX_SITE}/", None)
+    forget()
+
+
+@pytest.fixture
+def slskd_over_http(live_server, settings):
+    """The sandbox slskd on the live test server: real sockets (and a truncated database)."""
+    forget = _use_sandbox(settings, live_server.url)
     yield sandbox
     forget()
 
@@ -95,11 +164,21 @@ def worker(fake_clock):
     scheduling.use(None)
 
 
-def publish(artist, title, *, album="", duration_s=215, peers=network.EVERY_PEER, **extra):
+def publish(
+    artist,
+    title,
+    *,
+    album="",
+    duration_s=215,
+    peers=network.EVERY_PEER,
+    available_from=None,
+    **extra,
+):
     """Share a song on the sandbox network (by every peer of the cast unless told)."""
     return network.publish(
         network.Song(artist, title, album, duration_s, **extra),
         peers=peers,
+        available_from=available_from,
     )
 
 

@@ -120,8 +120,8 @@ def sandbox_client(slskd, key=None):
     return SlskdClient(Endpoint(slskd.base_url, key or API_KEY))
 
 
-def test_test_connection_walks_every_step(slskd):
-    report = sandbox_client(slskd).test_connection()
+def test_test_connection_walks_every_step_over_real_http(slskd_over_http):
+    report = sandbox_client(slskd_over_http).test_connection()
     assert report.ok
     assert [name for name, passed, _ in report.steps] == [
         "Reach slskd",
