@@ -27,6 +27,17 @@ def job_models() -> list[type[Job]]:
     return [model for model in apps.get_models() if issubclass(model, Job)]
 
 
+def find_job(public_id: str, user):
+    """The user's job named by `public_id` ("<model>-<pk>"), or None (also for other users')."""
+    model_name, _, pk = public_id.rpartition("-")
+    if not pk.isdigit():
+        return None
+    for model in job_models():
+        if model._meta.model_name == model_name:
+            return model.objects.filter(pk=int(pk), user=user).first()
+    return None
+
+
 class JobStatus(models.TextChoices):
     QUEUED = "queued"
     RUNNING = "running"
@@ -150,6 +161,28 @@ class Job(models.Model):
 
     def cancel(self) -> None:
         self._update(status=JobStatus.CANCELLED, finished_at=clock.now())
+
+    def retry(self) -> bool:
+        """A failed job goes back to the queue (once: a conditional UPDATE), its task re-sent."""
+        from celery import current_app
+        from django.db import transaction
+
+        moved = (
+            type(self)
+            .objects.filter(pk=self.pk, status=JobStatus.FAILED)
+            .update(status=JobStatus.QUEUED, error="", finished_at=None, paused_until=None)
+        )
+        if moved:
+            self.refresh_from_db()
+            if self.resume_task:
+                name, pk = self.resume_task, self.pk
+                transaction.on_commit(lambda: current_app.send_task(name, args=[pk]))
+        return bool(moved)
+
+    @property
+    def public_id(self) -> str:
+        """How the API and pages name a job across kinds: "<model>-<pk>"."""
+        return f"{self._meta.model_name}-{self.pk}"
 
     def claim(self) -> bool:
         """Move QUEUED → RUNNING for exactly one worker (a conditional UPDATE)."""

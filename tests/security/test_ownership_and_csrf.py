@@ -10,11 +10,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from api.models import ApiToken
 from tests.archive.factories import owned_import_job
 from tests.security.urls import PUBLIC_NAMES, own_routes
 
 # route name → factory(owner) → URL kwargs for an object `owner` owns.
 OWNED_OBJECTS: dict = {"history_import_job": owned_import_job}
+OWNED_OBJECTS["api_token_revoke"] = lambda owner: {"pk": ApiToken.create(owner, "script", "read")[0].pk}
 
 
 @pytest.fixture

@@ -1,0 +1,98 @@
+"""The JSON API under /api/v1/: thin views over the same domain functions the pages use."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.urls import reverse
+
+from api import openapi, serializers
+from api.auth import ApiError, api_view
+from ops.jobs import find_job, job_models
+from spotify import usage
+
+PER_PAGE_DEFAULT = 50
+PER_PAGE_MAX = 200
+
+
+def page_params(request) -> tuple[int, int]:
+    try:
+        page = int(request.GET.get("page", "1"))
+        per_page = int(request.GET.get("per_page", str(PER_PAGE_DEFAULT)))
+    except ValueError:
+        raise ApiError(400, "bad_request", "page and per_page must be whole numbers.") from None
+    if page < 1 or not 1 <= per_page <= PER_PAGE_MAX:
+        raise ApiError(400, "bad_request", f"page ≥ 1 and 1 ≤ per_page ≤ {PER_PAGE_MAX}.")
+    return page, per_page
+
+
+def paginated(request, rows: list, total: int, page: int, per_page: int) -> dict:
+    next_url = None
+    if page * per_page < total:
+        next_url = request.build_absolute_uri(f"{request.path}?page={page + 1}&per_page={per_page}")
+    return {"items": rows, "page": page, "per_page": per_page, "total": total, "next": next_url}
+
+
+@api_view()
+def openapi_document(request):
+    return JsonResponse(openapi.document(request.build_absolute_uri("/api/v1").rstrip("/")))
+
+
+@api_view()
+def jobs(request):
+    page, per_page = page_params(request)
+    everything = []
+    for model in job_models():
+        everything += list(
+            model.objects.filter(user=request.user).order_by("-created_at")[: page * per_page]
+        )
+    everything.sort(key=lambda job: job.created_at, reverse=True)
+    total = sum(model.objects.filter(user=request.user).count() for model in job_models())
+    window = everything[(page - 1) * per_page : page * per_page]
+    return JsonResponse(
+        paginated(request, [serializers.job(j) for j in window], total, page, per_page)
+    )
+
+
+def _job_or_404(request, job_id: str):
+    job = find_job(job_id, request.user)
+    if job is None:
+        raise ApiError(404, "not_found", "No such job.")
+    return job
+
+
+@api_view()
+def job_detail(request, job_id: str):
+    return JsonResponse(serializers.job(_job_or_404(request, job_id)))
+
+
+@api_view(write=True, methods=("POST",))
+def job_retry(request, job_id: str):
+    job = _job_or_404(request, job_id)
+    if not job.retry():
+        raise ApiError(
+            409, "not_failed", f"Only failed jobs can be retried; this one is {job.status}."
+        )
+    response = JsonResponse(serializers.job(job), status=202)
+    response["Location"] = reverse("api:job", kwargs={"job_id": job.public_id})
+    return response
+
+
+@api_view()
+def spotify_status(request):
+    current = usage.summary(days=1)
+    return JsonResponse(
+        {
+            "pacing": {
+                "level": current.pacing_level,
+                "calls_per_second": current.calls_per_second,
+            },
+            "paused_until": serializers.iso(current.pause.until) if current.pause else None,
+            "pause_reason": current.pause.reason if current.pause else None,
+            "breaker": current.breaker.state,
+            "budget": {
+                "daily": current.budget,
+                "used_today": current.used_today,
+                "projected_today": current.projected_today,
+            },
+        }
+    )
