@@ -45,7 +45,9 @@ BATCH_SIZE = 5000
 # --- creating a job from an upload ------------------------------------------------------------
 
 
-def create_job(user, uploads: Iterable, min_ms_played: int | None = None) -> ImportJob:
+def create_job(
+    user, uploads: Iterable, min_ms_played: int | None = None, *, enqueue: bool = True
+) -> ImportJob:
     """Store the uploaded files, list the history files in them and queue the job.
 
     `uploads` are Django UploadedFiles (or anything with `.name` and `.chunks()`). Raises
@@ -99,9 +101,10 @@ def create_job(user, uploads: Iterable, min_ms_played: int | None = None) -> Imp
         job.bytes_total = sum(f.size for f in files if f.status == FileStatus.PENDING)
         job.step = f"Queued: {sum(f.status == FileStatus.PENDING for f in files)} history files"
         job.save()
-        from archive.tasks import run_import
+        if enqueue:
+            from archive.tasks import run_import
 
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+            transaction.on_commit(lambda: run_import.delay(job.pk))
     return job
 
 
@@ -136,8 +139,9 @@ class _Progress:
         return self.records + int(max(self.bytes_total - self.bytes, 0) / per_record)
 
 
-def run_import_job(job: ImportJob) -> None:
-    """Work on a claimed job until it is done or its time slice is used up."""
+def run_import_job(job: ImportJob, *, requeue: bool = True) -> None:
+    """Work on a claimed job until it is done or its time slice is used up (then it is queued
+    again, and re-enqueued unless the caller drives it itself: `requeue=False`)."""
     deadline = clock.monotonic() + conf.import_slice_seconds()
     job.start(total=job.total, step=job.step or "Reading")
     stubs = StubWriter()
@@ -154,7 +158,8 @@ def run_import_job(job: ImportJob) -> None:
             from archive.tasks import run_import
 
             job._update(status=JobStatus.QUEUED, heartbeat_at=clock.now())
-            transaction.on_commit(lambda: run_import.delay(job.pk))
+            if requeue:
+                transaction.on_commit(lambda: run_import.delay(job.pk))
             return
     _finish(job)
 

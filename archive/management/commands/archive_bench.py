@@ -142,7 +142,7 @@ class Command(BaseCommand):
             user = self._user("import")
             baseline = peak_rss_mb()
             started = time.perf_counter()
-            job = create_job(user, files)
+            job = create_job(user, files, enqueue=False)
             job = claim(job.pk)
             conf_slice = conf.import_slice_seconds
             conf.import_slice_seconds = lambda: 10**9
@@ -168,7 +168,7 @@ class Command(BaseCommand):
         user = self._user("stats")
         with tempfile.TemporaryDirectory() as tmp:
             files = self._write_files(Path(tmp), plays, tracks)
-            job = claim(create_job(user, files, min_ms_played=0).pk)
+            job = claim(create_job(user, files, min_ms_played=0, enqueue=False).pk)
             conf.import_slice_seconds = lambda: 10**9
             run_import_job(job)
         job.refresh_from_db()
