@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from spotify import state
 from spotify.models import ApiCall, AppState, Connection, UserSeat, WaitlistEntry
@@ -6,9 +7,36 @@ from spotify.models import ApiCall, AppState, Connection, UserSeat, WaitlistEntr
 
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
-    list_display = ["user", "needs_reconnect_since", "needs_reconnect_reason"]
-    list_filter = [("needs_reconnect_since", admin.EmptyFieldListFilter)]
+    list_display = ["user", "needs_reconnect_since", "needs_reconnect_reason", "jobs_paused_at"]
+    list_filter = [
+        ("needs_reconnect_since", admin.EmptyFieldListFilter),
+        ("jobs_paused_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["user__username"]
+    actions = ["pause_jobs", "resume_jobs", "force_reconnect"]
+
+    @admin.action(description="Pause these users' background jobs")
+    def pause_jobs(self, request, queryset):
+        count = queryset.update(jobs_paused_at=timezone.now())
+        self.message_user(request, f"Paused background jobs of {count} user(s).")
+
+    @admin.action(description="Resume these users' background jobs")
+    def resume_jobs(self, request, queryset):
+        from ops.jobs import JobStatus, job_models
+
+        users = list(queryset.values_list("user_id", flat=True))
+        count = queryset.update(jobs_paused_at=None)
+        for model in job_models():
+            model.objects.filter(
+                user_id__in=users, status=JobStatus.PAUSED, pause_reason="paused by operator"
+            ).update(paused_until=timezone.now())
+        self.message_user(request, f"Resumed {count} user(s); held jobs restart within a minute.")
+
+    @admin.action(description="Force a reconnect (the user must log in with Spotify again)")
+    def force_reconnect(self, request, queryset):
+        for connection in queryset:
+            connection.mark_needs_reconnect("an operator asked for a reconnect")
+        self.message_user(request, f"{queryset.count()} user(s) must reconnect Spotify.")
 
 
 @admin.register(UserSeat)

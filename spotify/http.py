@@ -142,7 +142,34 @@ def record(
         state.count_call()
 
 
+OPERATOR_HOLD_RECHECK = timedelta(minutes=10)
+
+
+def _check_user(context: CallContext, endpoint: str) -> None:
+    """Background work stops for a user whose Spotify grant is gone or whom an operator held."""
+    from spotify.models import Connection
+
+    row = (
+        Connection.objects.filter(user_id=context.user_id)
+        .values("needs_reconnect_since", "jobs_paused_at")
+        .first()
+    )
+    if row is None:
+        return
+    if row["needs_reconnect_since"]:
+        raise NeedsReconnect("Spotify needs reconnecting; background work waits", endpoint=endpoint)
+    if row["jobs_paused_at"]:
+        raise Paused(
+            "an operator paused this user's jobs",
+            until=clock.now() + OPERATOR_HOLD_RECHECK,
+            reason="paused by operator",
+            endpoint=endpoint,
+        )
+
+
 def _check_gates(context: CallContext, endpoint: str) -> None:
+    if context.user_id and not context.interactive:
+        _check_user(context, endpoint)
     pause = state.current_pause()
     if pause:
         raise (QuotaExceeded if pause.reason == "daily quota" else Paused)(

@@ -11,6 +11,8 @@ class Connection(models.Model):
     )
     needs_reconnect_since = models.DateTimeField(null=True, blank=True)
     needs_reconnect_reason = models.CharField(max_length=200, blank=True)
+    # An operator's hold on this user's background jobs (admin action "pause jobs").
+    jobs_paused_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Spotify connection of {self.user}"

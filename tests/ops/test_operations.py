@@ -73,3 +73,32 @@ def test_json_logs_carry_the_job_context():
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "wrote 12 items"
     assert (line["job_id"], line["user_id"], line["purpose"]) == ("sync-9", 7, "sync")
+
+
+def test_admin_pauses_resumes_and_forces_a_reconnect(admin_client, django_user_model):
+    from spotify.models import Connection
+
+    connection = Connection.objects.create(user=django_user_model.objects.create(username="ada"))
+    changelist = "/admin/spotify/connection/"
+    admin_client.post(changelist, {"action": "pause_jobs", "_selected_action": [connection.pk]})
+    connection.refresh_from_db()
+    assert connection.jobs_paused_at is not None
+    admin_client.post(changelist, {"action": "resume_jobs", "_selected_action": [connection.pk]})
+    connection.refresh_from_db()
+    assert connection.jobs_paused_at is None
+    admin_client.post(
+        changelist, {"action": "force_reconnect", "_selected_action": [connection.pk]}
+    )
+    connection.refresh_from_db()
+    assert connection.needs_reconnect
+
+
+def test_approving_a_waitlist_entry_from_admin(admin_client):
+    from spotify.models import WaitlistEntry
+
+    entry = WaitlistEntry.objects.create(spotify_id="grace", display_name="Grace")
+    admin_client.post(
+        "/admin/spotify/waitlistentry/", {"action": "approve", "_selected_action": [entry.pk]}
+    )
+    entry.refresh_from_db()
+    assert entry.approved

@@ -406,3 +406,25 @@ def test_the_interactive_lane_is_served_before_queued_background_work(settings, 
     assert pacing.reserve(app, interactive=True) == pytest.approx(0)
     # and the background schedule moved back to make room.
     assert pacing.reserve(app, interactive=False) > 4
+
+
+@responses.activate
+def test_background_work_stops_for_a_user_who_must_reconnect_and_interactive_still_tries(ada):
+    Connection.objects.get(user=ada).mark_needs_reconnect("invalid_grant")
+    responses.get(f"{API}/me", json={"id": "ada"})
+    with pytest.raises(NeedsReconnect):
+        SpotifyClient(ada, purpose=Purpose.SYNC).current_user()
+    assert len(responses.calls) == 0
+    SpotifyClient(ada, purpose=Purpose.INTERACTIVE).current_user()
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_an_operator_hold_pauses_a_users_background_work(ada, fake_clock):
+    from spotify.errors import Paused
+
+    Connection.objects.filter(user=ada).update(jobs_paused_at=fake_clock.now())
+    with pytest.raises(Paused) as raised:
+        SpotifyClient(ada, purpose=Purpose.LIBRARY).current_user()
+    assert raised.value.reason == "paused by operator"
+    assert len(responses.calls) == 0
