@@ -12,7 +12,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("library/", views.section, {"slug": "library"}, name="library"),
     path("sync/", views.section, {"slug": "sync"}, name="sync"),
-    path("blocklist/", views.section, {"slug": "blocklist"}, name="blocklist"),
+    path("blocklist/", include("enforcement.urls")),
     path("history/", include("archive.urls")),
     path("activity/", ops_views.activity, name="activity"),
     path("activity/spotify/", spotify_views.usage_page, name="spotify_usage"),
