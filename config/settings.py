@@ -286,6 +286,7 @@ CELERY_BEAT_SCHEDULE = {
     "enforcement-sweep": {"task": "enforcement.tasks.enforcement_sweep", "schedule": 3600.0},
     "downloads-sweep": {"task": "downloads.tasks.sweep", "schedule": 60.0},
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
+    "fail-stale-syncs": {"task": "sync.tasks.fail_stale_syncs_task", "schedule": 300.0},
 }
 CELERY_TASK_ROUTES = {
     "config.tasks.*": {"queue": "default"},

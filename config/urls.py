@@ -11,7 +11,7 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("library/", views.section, {"slug": "library"}, name="library"),
-    path("sync/", views.section, {"slug": "sync"}, name="sync"),
+    path("sync/", include("sync.urls")),
     path("blocklist/", include("enforcement.urls")),
     path("history/", include("archive.urls")),
     path("activity/", ops_views.activity, name="activity"),
