@@ -10,7 +10,7 @@ from spotify import views as spotify_views
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
-    path("library/", views.section, {"slug": "library"}, name="library"),
+    path("library/", include("playlists.urls")),
     path("sync/", include("sync.urls")),
     path("blocklist/", include("enforcement.urls")),
     path("history/", include("archive.urls")),

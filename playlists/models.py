@@ -442,6 +442,7 @@ class ImportRow(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     isrc = models.CharField(max_length=12, blank=True)
     spotify_id = models.CharField(max_length=SPOTIFY_ID_LENGTH, blank=True)
+    needs_review = models.BooleanField(default=False)  # the artist/title split was a guess
     status = models.CharField(
         max_length=16, choices=MatchStatus.choices, default=MatchStatus.PENDING
     )

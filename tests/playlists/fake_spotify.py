@@ -252,7 +252,15 @@ class FakeSpotify:
     def _playlist(self, request):
         playlist_id = re.search(r"/playlists/([^/?]+)", request.url).group(1)
         playlist = next(p for p in self.playlists if p.id == playlist_id)
-        return 200, {}, json.dumps({"id": playlist.id, "snapshot_id": playlist.snapshot})
+        data = {
+            "id": playlist.id,
+            "name": playlist.name,
+            "owner": {"id": playlist.owner},
+            "collaborative": playlist.collaborative,
+            "snapshot_id": playlist.snapshot,
+            "items": {"total": len(playlist.items)},
+        }
+        return 200, {}, json.dumps(data)
 
     def register(self, rsps: responses.RequestsMock) -> None:
         api = re.escape(self.api)

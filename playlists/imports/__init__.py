@@ -1,0 +1,1 @@
+"""Import a playlist from a file: parse (`parsers`), match (`matching`), create (`jobs`)."""

@@ -1,0 +1,169 @@
+"""Match imported rows to Spotify tracks, cheapest first:
+
+1. a Spotify URI in the file (no call);
+2. the ISRC against the catalog (no call);
+3. title + artist against the catalog, scored (no call);
+4. Spotify search (limit ≤ 10 in development mode): `isrc:` when the row has one — an equal
+   ISRC is an identity — else `track:"…" artist:"…"`, scored with the enrichment's confidence
+   gates (≥ 0.9 matched, 0.7-0.9 review, below unmatched).
+
+Search results are full track objects: they go into the catalog as they arrive. Rows are
+matched one by one and saved as they go, so a pause (Spotify quota) resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from playlists.catalog import CatalogWriter, fold, normalise_isrc
+from playlists.matching import ACCEPT, REVIEW, Candidate, clean_title, judge
+from playlists.models import ImportRow, MatchStatus, PlaylistImport, Track
+from spotify import clock, types
+from spotify.client import SEARCH_LIMIT_DEVELOPMENT
+
+CATALOG_CANDIDATES = 20
+
+
+def _label(track: Track | types.Track) -> str:
+    if isinstance(track, Track):
+        return f"{track.artist_names} – {track.name}"
+    return f"{', '.join(a.name for a in track.artists)} – {track.name}"
+
+
+def _matched(row: ImportRow, *, uri: str, label: str, method: str, confidence: float) -> None:
+    row.status = MatchStatus.MATCHED
+    row.method = method
+    row.matched_uri = uri
+    row.matched_label = label
+    row.confidence = confidence
+    row.include = True
+
+
+def _file_label(row: ImportRow) -> str:
+    return f"{row.artists} – {row.title}" if row.artists else row.title
+
+
+def match_without_calls(job: PlaylistImport) -> int:
+    """Steps 1-3 for every pending row; returns how many matched."""
+    rows = list(job.rows.filter(status=MatchStatus.PENDING))
+    known = Track.objects.in_bulk([r.spotify_id for r in rows if r.spotify_id])
+    isrcs = {r.isrc for r in rows if r.isrc and not r.spotify_id}
+    by_isrc: dict[str, Track] = {}
+    for track in Track.objects.filter(isrc__in=isrcs).order_by("id"):
+        by_isrc.setdefault(track.isrc, track)
+    matched = 0
+    for row in rows:
+        if row.spotify_id:
+            track = known.get(row.spotify_id)
+            label = _label(track) if track else _file_label(row) or row.spotify_id
+            _matched(
+                row,
+                uri=f"spotify:track:{row.spotify_id}",
+                label=label,
+                method="uri",
+                confidence=1.0,
+            )
+        elif row.isrc in by_isrc:
+            track = by_isrc[row.isrc]
+            _matched(row, uri=track.uri, label=_label(track), method="isrc", confidence=1.0)
+        elif row.title:
+            _match_catalog_text(row)
+        if row.status == MatchStatus.MATCHED:
+            matched += 1
+            row.save(
+                update_fields=[
+                    "status",
+                    "method",
+                    "matched_uri",
+                    "matched_label",
+                    "confidence",
+                    "include",
+                ]
+            )
+    return matched
+
+
+def _artists(row: ImportRow) -> list[str]:
+    return [name.strip() for name in row.artists.split(", ") if name.strip()]
+
+
+def _match_catalog_text(row: ImportRow) -> None:
+    words = fold(clean_title(row.title)).split()
+    if not words:
+        return
+    candidates_qs = Track.objects.all()
+    for word in words[:4]:
+        candidates_qs = candidates_qs.filter(search_text__contains=word)
+    tracks = list(candidates_qs.order_by("id")[:CATALOG_CANDIDATES])
+    candidates = [
+        Candidate(t.name, [t.artist_names], t.duration_ms or None, payload=t) for t in tracks
+    ]
+    verdict = judge(row.title, _artists(row), row.duration_ms, candidates)
+    if verdict.decision == ACCEPT and not row.needs_review:
+        track = verdict.best.payload
+        _matched(
+            row, uri=track.uri, label=_label(track), method="catalog", confidence=verdict.confidence
+        )
+
+
+def _query(row: ImportRow) -> str:
+    title = clean_title(row.title).replace('"', "")
+    artists = _artists(row)
+    if artists:
+        return f'track:"{title}" artist:"{artists[0].replace(chr(34), "")}"'
+    return f'track:"{title}"'
+
+
+def match_with_search(row: ImportRow, client, writer: CatalogWriter) -> None:
+    """Step 4 for one row: at most two searches (ISRC, then text)."""
+    if row.isrc:
+        found = client.search_tracks(f"isrc:{row.isrc}", limit=SEARCH_LIMIT_DEVELOPMENT)
+        for track in found:
+            writer.add_track(track)
+        same = [t for t in found if t.id and normalise_isrc(t.isrc) == row.isrc]
+        if same:
+            _matched(row, uri=same[0].uri, label=_label(same[0]), method="search", confidence=1.0)
+            return
+    if not row.title:
+        row.status = MatchStatus.UNMATCHED
+        return
+    found = [
+        t
+        for t in client.search_tracks(_query(row), limit=SEARCH_LIMIT_DEVELOPMENT)
+        if t.id and not t.is_local
+    ]
+    for track in found:
+        writer.add_track(track)
+    candidates = [
+        Candidate(t.name, [a.name for a in t.artists], t.duration_ms or None, payload=t)
+        for t in found
+    ]
+    verdict = judge(row.title, _artists(row), row.duration_ms, candidates)
+    decision = verdict.decision
+    if decision == ACCEPT and row.needs_review:
+        decision = REVIEW  # the artist/title split was a guess: a person confirms
+    if decision in (ACCEPT, REVIEW):
+        track = verdict.best.payload
+        row.method = "search"
+        row.matched_uri = track.uri
+        row.matched_label = _label(track)
+        row.confidence = verdict.confidence
+        row.status = MatchStatus.MATCHED if decision == ACCEPT else MatchStatus.REVIEW
+        row.include = decision == ACCEPT
+    else:
+        row.status = MatchStatus.UNMATCHED
+        row.confidence = verdict.confidence or None
+
+
+def match_rows(job: PlaylistImport, client) -> None:
+    """Match every pending row; job progress advances per row. Spotify errors propagate."""
+    writer = CatalogWriter(now=clock.now())
+    match_without_calls(job)
+    pending = list(job.rows.filter(status=MatchStatus.PENDING).order_by("position"))
+    job.advance(done=job.rows.count() - len(pending), step="Searching Spotify")
+    try:
+        for row in pending:
+            match_with_search(row, client, writer)
+            writer.flush()
+            row.save()
+            job.advance(by=1)
+    finally:
+        writer.flush()

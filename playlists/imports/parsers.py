@@ -1,0 +1,368 @@
+"""Read an uploaded playlist file into rows (reference/file-formats.md §1-§3).
+
+Formats: Exportify CSV (watsonbox's, current and older layouts, translated headers; the
+exportify.net fork), M3U/M3U8 (extended or plain), and plain "Artist - Title" lines. Each row
+carries what it can: a Spotify id, an ISRC, title, artists, album, duration.
+
+A file that cannot be read as a playlist raises `UnreadableFile` with a sentence a person can
+act on; nothing is stored before parsing succeeded (the view creates rows only afterwards).
+Referenced local paths are never opened.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+from urllib.parse import unquote, urlparse
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 10_000  # Spotify's playlist size limit
+MAX_LINE_CHARS = 2000
+
+EXPORTIFY = "exportify"
+M3U = "m3u"
+TEXT = "text"
+FORMAT_LABELS = {EXPORTIFY: "Exportify CSV", M3U: "M3U playlist", TEXT: "text list"}
+
+
+class UnreadableFile(ValueError):
+    """The upload is not a playlist we can read; the message says why, for a person."""
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    title: str = ""
+    artists: list[str] = field(default_factory=list)
+    album: str = ""
+    duration_ms: int | None = None
+    isrc: str = ""
+    spotify_id: str = ""
+    needs_review: bool = False  # the artist/title split was a guess
+
+
+@dataclass
+class ParsedFile:
+    format: str
+    rows: list[ParsedRow]
+    name_hint: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+_SPOTIFY_TRACK = re.compile(
+    r"^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?track/)([0-9A-Za-z]{22})"
+)
+_BARE_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+_SEPARATOR = re.compile(r"\s+[-–—]\s+")
+_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
+
+
+def spotify_track_id(value: str) -> str:
+    match = _SPOTIFY_TRACK.match((value or "").strip())
+    return match.group(1) if match else ""
+
+
+def split_artist_title(text: str) -> tuple[list[str], str]:
+    """ "Artist - Title" on the first dash surrounded by spaces; ([], text) without one."""
+    parts = _SEPARATOR.split(text.strip(), maxsplit=1)
+    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+        return [parts[0].strip()], parts[1].strip()
+    return [], text.strip()
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """UTF-8 (BOM or not); otherwise Windows-1252 / Latin-1 with a warning (VLC's rule)."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "The file is not UTF-8; it was read as Windows-1252."
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "The file is not UTF-8; it was read as Latin-1."
+
+
+def _int_or_none(value: str) -> int | None:
+    value = (value or "").strip()
+    if value.lower() in ("", "undefined", "null", "nan"):
+        return None
+    try:
+        number = int(float(value))
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def _isrc(value: str) -> str:
+    cleaned = re.sub(r"[\s-]", "", value or "").upper()
+    return cleaned if _ISRC.match(cleaned) else ""
+
+
+# --- Exportify CSV ------------------------------------------------------------------------------
+
+# Header names → our field, from watsonbox's locale files and the older layouts (§1.2, §1.4,
+# §1.5). Compared after stripping whitespace and case-folding.
+HEADERS = {
+    "uri": {
+        "track uri", "spotify uri", "spotify id", "track id", "track-uri", "uri du titre",
+        "uri de la pista", "uri del brano", "uri da faixa", "spår-uri", "track-uri's",
+        "トラックuri",
+    },
+    "title": {
+        "track name", "name", "track-name", "nom du titre", "nombre de la pista",
+        "nome del brano", "nome da faixa", "spårnamn", "tracknaam", "トラック名",
+    },
+    "artists": {
+        "artist name(s)", "artist name", "künstlername(n)", "nom(s) de l'artiste",
+        "nombre(s) del artista", "nome/i dell'artista", "nome(s) do artista", "artistnamn",
+        "artiestnaam/-namen", "アーティスト名",
+    },
+    "artist_uris": {"artist uri(s)", "artist uri", "artist ids"},
+    "album": {"album name", "albumname", "nom de l'album", "nombre del álbum", "アルバム名"},
+    "duration": {
+        "track duration (ms)", "duration (ms)", "track-dauer (ms)", "durée du titre (ms)",
+        "duración de la pista (ms)", "durata del brano (ms)", "トラックの長さ（ミリ秒）",
+    },
+    "isrc": {"isrc"},
+}  # fmt: skip
+# Unknown headers but Spotify URIs in column 1 and ≥ 19 columns: watsonbox's column order.
+WATSONBOX_POSITIONS = {"uri": 0, "title": 1, "artists": 3, "album": 5, "duration": 12, "isrc": 16}
+_ESCAPED_COMMA_SPLIT = re.compile(r"(?<!\\), ")
+
+
+def _delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _columns(header: list[str], first_row: list[str]) -> dict[str, int]:
+    names = [h.strip().casefold() for h in header]
+    columns = {}
+    for key, accepted in HEADERS.items():
+        for index, name in enumerate(names):
+            if name in accepted:
+                columns[key] = index
+                break
+    if "uri" not in columns and "title" not in columns:
+        first = (first_row[0] if first_row else "").strip()
+        if re.match(r"^spotify:(track|local|episode):", first) and len(first_row) >= 19:
+            return dict(WATSONBOX_POSITIONS)
+    return columns
+
+
+def _split_artists(value: str, *, fork: bool, expected: int | None) -> list[str]:
+    value = (value or "").strip()
+    if not value:
+        return []
+    if fork:
+        # The fork: ";" since 2025-07; before that "," without escaping (ambiguous: trust
+        # the number of artist ids when there is an id column).
+        if ";" in value:
+            return [part.strip() for part in value.split(";") if part.strip()]
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if expected and len(parts) != expected:
+            return [value]
+        return parts
+    return [
+        part.replace("\\,", ",").strip()
+        for part in _ESCAPED_COMMA_SPLIT.split(value)
+        if part.strip()
+    ]
+
+
+def parse_exportify(text: str) -> ParsedFile:
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    try:
+        table = [row for row in reader]
+    except csv.Error as error:
+        raise UnreadableFile(f"The CSV is malformed ({error}).") from None
+    table = [row for row in table if any(cell.strip() for cell in row)]
+    if len(table) < 2:
+        raise UnreadableFile("The CSV has a header but no tracks.")
+    header, body = table[0], table[1:]
+    columns = _columns(header, body[0])
+    if not columns:
+        raise UnreadableFile(
+            "This CSV does not look like an Exportify export: expected columns such as "
+            "'Track URI', 'Track Name' and 'Artist Name(s)'."
+        )
+    has_header = not re.match(r"^spotify:", header[0].strip())
+    if not has_header:
+        body = table
+    names = {h.strip().casefold() for h in header}
+    fork = (
+        "record label" in names
+        or ("release date" in names and "album release date" not in names)
+        or not first_line.startswith('"')
+    ) and "album artist uri(s)" not in names
+    rows = []
+    width = len(header)
+    for number, cells in enumerate(body, start=2 if has_header else 1):
+        if len(cells) != width:
+            raise UnreadableFile(
+                f"Line {number} has {len(cells)} columns where the header has {width}: "
+                "the CSV is malformed (was it edited by hand?)."
+            )
+
+        def cell(key: str, cells=cells) -> str:
+            index = columns.get(key)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        uri = cell("uri")
+        spotify_id = spotify_track_id(uri) or (uri if _BARE_ID.match(uri) else "")
+        expected = len([u for u in cell("artist_uris").split(",") if u.strip()]) or None
+        row = ParsedRow(
+            line=number,
+            title=cell("title"),
+            artists=_split_artists(cell("artists"), fork=fork, expected=expected),
+            album=cell("album"),
+            duration_ms=_int_or_none(cell("duration")),
+            isrc=_isrc(cell("isrc")),
+            spotify_id=spotify_id,
+        )
+        if not row.spotify_id and not row.title:
+            raise UnreadableFile(f"Line {number} has neither a track URI nor a track name.")
+        rows.append(row)
+    return ParsedFile(format=EXPORTIFY, rows=rows)
+
+
+# --- M3U / M3U8 ---------------------------------------------------------------------------------
+
+_EXTINF = re.compile(r"^#EXTINF:\s*(-?[\d.]+)?")
+_TRACK_NUMBER = re.compile(r"^\d{1,3}[ .\-_]+")
+
+
+def _split_extinf(value: str) -> tuple[int | None, str]:
+    """`#EXTINF:123 tvg-id="x",Artist - Title` → (123000 ms, "Artist - Title")."""
+    body = value[len("#EXTINF:") :]
+    in_quotes = False
+    for index, char in enumerate(body):
+        if char == '"':
+            in_quotes = not in_quotes
+        elif char == "," and not in_quotes:
+            head, title = body[:index], body[index + 1 :]
+            break
+    else:
+        head, title = body, ""
+    match = re.match(r"\s*(-?\d+(?:\.\d+)?)", head)
+    seconds = float(match.group(1)) if match else 0
+    return (int(seconds * 1000) if seconds > 0 else None), title.strip()
+
+
+def _entry_name(entry: str) -> str:
+    """The file name without its extension, for a plain M3U entry (path or URL)."""
+    if entry.lower().startswith(("file://", "http://", "https://")):
+        entry = unquote(urlparse(entry).path)
+    path = PureWindowsPath(entry) if "\\" in entry else PurePosixPath(entry)
+    return path.stem
+
+
+def parse_m3u(text: str) -> ParsedFile:
+    rows: list[ParsedRow] = []
+    name_hint = ""
+    pending: tuple[int | None, str] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if len(line) > MAX_LINE_CHARS:
+            raise UnreadableFile(f"Line {number} is {len(line)} characters long: not a playlist.")
+        if line.startswith("#"):
+            if line.upper().startswith("#EXTINF:"):
+                pending = _split_extinf(line)
+            elif line.upper().startswith("#PLAYLIST:"):
+                name_hint = line[len("#PLAYLIST:") :].strip()
+            continue  # other directives and comments
+        duration, title_text = pending or (None, "")
+        pending = None
+        spotify_id = spotify_track_id(line)
+        if spotify_id:
+            artists, title = split_artist_title(title_text) if title_text else ([], "")
+            rows.append(ParsedRow(number, title, artists, "", duration, "", spotify_id))
+            continue
+        guess = title_text or _TRACK_NUMBER.sub("", _entry_name(line))
+        artists, title = split_artist_title(guess)
+        rows.append(ParsedRow(number, title, artists, "", duration, needs_review=not artists))
+    return ParsedFile(format=M3U, rows=rows, name_hint=name_hint)
+
+
+# --- plain "Artist - Title" lines ---------------------------------------------------------------
+
+_NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+")
+_TRAILING_TIME = re.compile(r"\s*[\[(]?(\d{1,2}):(\d{2})[\])]?$")
+
+
+def parse_text(text: str) -> ParsedFile:
+    rows: list[ParsedRow] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "//")):
+            continue
+        if len(line) > MAX_LINE_CHARS:
+            raise UnreadableFile(f"Line {number} is {len(line)} characters long: not a track.")
+        spotify_id = spotify_track_id(line)
+        if spotify_id:
+            rows.append(ParsedRow(number, spotify_id=spotify_id))
+            continue
+        line = _NUMBERED.sub("", line)
+        duration = None
+        time = _TRAILING_TIME.search(line)
+        if time:
+            duration = (int(time.group(1)) * 60 + int(time.group(2))) * 1000
+            line = line[: time.start()].strip()
+        artists, title = split_artist_title(line)
+        rows.append(ParsedRow(number, title, artists, "", duration, needs_review=not artists))
+    return ParsedFile(format=TEXT, rows=rows)
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+def parse_upload(file_name: str, data: bytes) -> ParsedFile:
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFile(
+            f"The file is {len(data) // 1024} KB; playlist files up to "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MB are accepted."
+        )
+    if not data.strip():
+        raise UnreadableFile("The file is empty.")
+    if data[:4] == b"PK\x03\x04":
+        raise UnreadableFile(
+            "This is a zip archive (Exportify's 'Export All'?): unzip it and upload one CSV."
+        )
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("This is a binary file, not a playlist (CSV, M3U or text).")
+    text, warning = decode(data)
+    suffix = PurePosixPath(file_name.lower()).suffix
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype", "<html", "<?xml", "{", "[")):
+        raise UnreadableFile("This looks like HTML, XML or JSON, not a playlist file.")
+    if suffix in (".m3u", ".m3u8") or head.startswith("#extm3u"):
+        parsed = parse_m3u(text)
+    elif suffix == ".csv":
+        parsed = parse_exportify(text)
+    elif suffix in (".txt", ""):
+        parsed = parse_text(text)
+    else:
+        raise UnreadableFile(
+            f"'{suffix}' files are not supported: upload an Exportify .csv, an .m3u/.m3u8 "
+            "playlist or a .txt list of 'Artist - Title' lines."
+        )
+    if not parsed.rows:
+        raise UnreadableFile("No tracks were found in the file.")
+    if len(parsed.rows) > MAX_ROWS:
+        raise UnreadableFile(
+            f"The file lists {len(parsed.rows)} tracks; a Spotify playlist holds at most "
+            f"{MAX_ROWS}."
+        )
+    if warning:
+        parsed.warnings.append(warning)
+    if not parsed.name_hint:
+        parsed.name_hint = PurePosixPath(PureWindowsPath(file_name).name).stem.replace("_", " ")
+    return parsed
