@@ -62,15 +62,15 @@ def blocklist_tables_or_empty(monkeypatch):
     monkeypatch.setattr(selection, "blocked_track_ids", guarded)
 
 
-@pytest.fixture(autouse=True)
-def sandbox_faults():
+@pytest.fixture
+def sandbox_faults(transactional_db):
     faults.reset()
     yield faults
     faults.reset()
 
 
 @pytest.fixture
-def ada_sandbox(sandbox_site, sandbox_users):
+def ada_sandbox(sandbox_site, sandbox_users, sandbox_faults):
     return sandbox_users[0]
 
 
