@@ -100,6 +100,8 @@ def stats_page(request):
         "zone": zone,
         "rebuilding": profile.rollup_time_zone != profile.time_zone,
         "totals": stats.totals(user_id, period),
+        "plays_label": f"Plays per {by}",
+        "minutes_label": f"Minutes listened per {by}",
         "plays_chart": charts.bar_chart([(d, p) for d, p, _ in points], by=by, unit="plays"),
         "minutes_chart": charts.bar_chart([(d, m) for d, _, m in points], by=by, unit="min"),
         "clock": charts.heatmap(stats.listening_clock(user_id, period)),

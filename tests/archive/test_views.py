@@ -37,3 +37,22 @@ def test_an_outsider_gets_404_for_an_import_job(client, listener):
     client.force_login(make_user("outsider"))
     assert client.get(reverse("history_import_job", args=[job.pk])).status_code == 404
     assert client.post(reverse("history_import_job", args=[job.pk])).status_code in (404, 405)
+
+
+def test_the_import_page_and_its_htmx_partial_show_the_report(client, listener):
+    job = ImportJob.objects.get(user=listener)
+    url = reverse("history_import_job", args=[job.pk])
+    page = client.get(url).content.decode()
+    assert "Streaming_History_Audio_2025.json" in page
+    assert "<h1>" in page
+    partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="import-report"' in partial
+    assert "<h1>" not in partial
+    assert 'id="total-imported">40<' in partial
+
+
+def test_the_stats_charts_have_accessible_names(client, listener):
+    june = {"range": "custom", "start": "2025-06-01", "end": "2025-06-30"}
+    page = client.get(reverse("history_stats"), june).content.decode()
+    assert 'aria-label="Plays per day"' in page
+    assert 'aria-label="Plays by weekday and hour"' in page
