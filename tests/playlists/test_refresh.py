@@ -255,3 +255,14 @@ def test_a_quota_lockout_pauses_the_job_instead_of_sleeping(ada, library, fake_c
     assert job.paused_until > fake_clock.now()
     assert fake_clock.monotonic() - started < 60  # no long sleep
     assert not LibraryRefresh.objects.filter(status=JobStatus.RUNNING).exists()
+
+
+def test_the_management_command_refreshes_and_prints_the_cost(ada, library, capsys):
+    from django.core.management import call_command
+
+    call_command("refresh_library", "--user", "ada", "--json")
+
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["calls"] == 12 and printed["items_seen"] == 313
+    call_command("refresh_library", "--user", str(ada.pk))
+    assert "4 calls" in capsys.readouterr().out  # list page + three fingerprints
