@@ -120,10 +120,11 @@ def _use_redis() -> bool:
 
 def acquire(instance: str, token: str) -> Decision:
     """Take the search slot for `token` (a search id) if the rules allow, else say how long."""
-    now = clock.now()
     if _use_redis():
         try:
-            wait, reason = _redis().register_script(_ACQUIRE)(
+            script = _redis().register_script(_ACQUIRE)
+            now = clock.now()
+            wait, reason = script(
                 keys=list(_keys(instance)),
                 args=[
                     now.timestamp(),
@@ -137,15 +138,18 @@ def acquire(instance: str, token: str) -> Decision:
             return Decision(max(float(wait), 0.0), reason.decode())
         except Exception:  # Redis away: the database holds the gate instead (also shared)
             logger.warning("Redis unavailable; the slskd search gate uses the database")
-    return _acquire_in_database(instance, token, now)
+    return _acquire_in_database(instance, token)
 
 
-def _acquire_in_database(instance: str, token: str, now: datetime) -> Decision:
+def _acquire_in_database(instance: str, token: str) -> Decision:
     from downloads.models import SearchGate, SearchStart
 
     SearchGate.objects.get_or_create(instance=instance)
     with transaction.atomic():
         gate = SearchGate.objects.select_for_update().get(instance=instance)
+        # Read the time only once the gate is ours: a decision on a time read before waiting
+        # for the lock could start a search closer to the previous one than the gap.
+        now = clock.now()
         if gate.paused_until and gate.paused_until > now:
             return Decision((gate.paused_until - now).total_seconds(), "paused")
         if gate.in_flight_until and gate.in_flight_until > now:
