@@ -349,6 +349,26 @@ class MonthlyTrackPlays(models.Model):
         return f"{self.user_id} {self.month:%Y-%m} {self.track_id}: {self.plays}"
 
 
+class TrackTotal(models.Model):
+    """All-time plays per track: "all time" top lists read this (a row per track), and long
+    ranges read it minus the months outside them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    track = models.ForeignKey(
+        "playlists.Track", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    plays = models.PositiveIntegerField(default=0)
+    ms_played = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="track_total_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.track_id}: {self.plays}"
+
+
 class FirstListen(models.Model):
     """When a user first played each track: "first listens over time"."""
 

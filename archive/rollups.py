@@ -24,6 +24,7 @@ from archive.models import (
     HourlyListening,
     MonthlyTrackPlays,
     PlayEvent,
+    TrackTotal,
 )
 
 
@@ -33,6 +34,7 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
     hourly: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0])
     monthly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
     first: dict[str, datetime] = {}
+    per_track: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for track_id, played_at, ms in plays:
         local = played_at.astimezone(zone)
         day = local.date()
@@ -44,6 +46,9 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
         cell[1] += ms
         month = day.replace(day=1)
         cell = monthly[(month, track_id)]
+        cell[0] += 1
+        cell[1] += ms
+        cell = per_track[track_id]
         cell[0] += 1
         cell[1] += ms
         known = first.get(track_id)
@@ -81,6 +86,14 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
         conflict=["user_id", "month", "track_id"],
         update=sql.add_to(monthly_table, ["plays", "ms_played"]),
     )
+    totals_table = TrackTotal._meta.db_table
+    sql.insert(
+        TrackTotal,
+        ["user_id", "track_id", "plays", "ms_played"],
+        [(user_id, track_id, plays, ms) for track_id, (plays, ms) in sorted(per_track.items())],
+        conflict=["user_id", "track_id"],
+        update=sql.add_to(totals_table, ["plays", "ms_played"]),
+    )
     first_table = FirstListen._meta.db_table
     quote = sql.connection.ops.quote_name
     sql.insert(
@@ -108,7 +121,13 @@ def rebuild(user_id: int) -> int:
     with transaction.atomic():
         profile = HistoryProfile.objects.select_for_update().get(user_id=user_id)
         zone = profile.zone
-        for model in (DailyListening, HourlyListening, MonthlyTrackPlays, FirstListen):
+        for model in (
+            DailyListening,
+            HourlyListening,
+            MonthlyTrackPlays,
+            TrackTotal,
+            FirstListen,
+        ):
             model.objects.filter(user_id=user_id).delete()
         counted = 0
         batch: list[tuple[str, datetime, int]] = []

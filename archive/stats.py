@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Max, Min, Sum
 
 from archive.models import (
     DailyListening,
@@ -24,6 +24,7 @@ from archive.models import (
     MonthlyTrackPlays,
     PlayEvent,
     TrackHint,
+    TrackTotal,
 )
 from playlists.models import Album, Artist, Genre, Track, TrackArtist, TrackGenre
 
@@ -199,27 +200,29 @@ def split_range(period: Range) -> tuple[tuple[date, date] | None, list[tuple[dat
     return (first_whole, last_whole), edges
 
 
-def _counts_sql(user_id: int, period: Range, hidden: set[str]) -> tuple[str, list]:
-    """SQL for (track_id, plays, ms) over the range, and its parameters."""
-    table = connection.ops.quote_name
+def _span_parts(user_id: int, start: date, end: date, zone: ZoneInfo, sign: str):
+    """SELECTs of (track_id, plays, ms) for the local days [start, end]: whole months from
+    MonthlyTrackPlays, the rest from the plays. `sign` is "" or "-" (to subtract)."""
+    q = connection.ops.quote_name
     monthly, plays, tracks = (
-        table(MonthlyTrackPlays._meta.db_table),
-        table(PlayEvent._meta.db_table),
-        table(Track._meta.db_table),
+        q(MonthlyTrackPlays._meta.db_table),
+        q(PlayEvent._meta.db_table),
+        q(Track._meta.db_table),
     )
-    whole, edges = split_range(period)
+    whole, edges = split_range(Range(start, end, zone))
     parts, params = [], []
     if whole:
         parts.append(
-            f"SELECT track_id, plays, ms_played AS ms FROM {monthly} "
+            f"SELECT track_id, {sign}plays AS plays, {sign}ms_played AS ms FROM {monthly} "
             "WHERE user_id = %s AND month >= %s AND month <= %s"
         )
         params += [user_id, *whole]
-    for start, end in edges:
-        low = local_midnight(start, period.zone)
-        high = local_midnight(end + timedelta(days=1), period.zone)
+    for low_day, high_day in edges:
+        low = local_midnight(low_day, zone)
+        high = local_midnight(high_day + timedelta(days=1), zone)
         parts.append(
-            f"SELECT p.track_id, 1 AS plays, COALESCE(p.ms_played, t.duration_ms) AS ms "
+            f"SELECT p.track_id, {sign}1 AS plays, "
+            f"{sign}COALESCE(p.ms_played, t.duration_ms) AS ms "
             f"FROM {plays} p JOIN {tracks} t ON t.id = p.track_id "
             "WHERE p.user_id = %s AND p.played_at >= %s AND p.played_at < %s"
         )
@@ -228,10 +231,53 @@ def _counts_sql(user_id: int, period: Range, hidden: set[str]) -> tuple[str, lis
             connection.ops.adapt_datetimefield_value(low),
             connection.ops.adapt_datetimefield_value(high),
         ]
+    return parts, params
+
+
+def _months(start: date, end: date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def _counts_sql(user_id: int, period: Range, hidden: set[str]) -> tuple[str, list]:
+    """SQL for (track_id, plays, ms) over the range, and its parameters.
+
+    A range covering most of the history is cheaper as its complement: the all-time totals
+    (a row per track) minus the months outside the range. "All time" is then the totals alone.
+    """
+    span = DailyListening.objects.filter(user_id=user_id).aggregate(
+        first=Min("day"), last=Max("day")
+    )
+    first, last = span["first"], span["last"]
+    parts, params = [], []
+    having = ""
+    if first is None:
+        parts, params = _span_parts(user_id, period.start, period.end, period.zone, "")
+    else:
+        inside = _months(max(period.start, first), min(period.end, last))
+        outside = _months(first, last) - max(inside, 0)
+        if inside > 0 and outside < inside:
+            totals = connection.ops.quote_name(TrackTotal._meta.db_table)
+            parts.append(
+                f"SELECT track_id, plays, ms_played AS ms FROM {totals} WHERE user_id = %s"
+            )
+            params.append(user_id)
+            if period.start > first:
+                more, more_params = _span_parts(
+                    user_id, first, period.start - timedelta(days=1), period.zone, "-"
+                )
+                parts, params = parts + more, params + more_params
+            if period.end < last:
+                more, more_params = _span_parts(
+                    user_id, period.end + timedelta(days=1), last, period.zone, "-"
+                )
+                parts, params = parts + more, params + more_params
+            having = "HAVING SUM(u.plays) > 0"
+        else:
+            parts, params = _span_parts(user_id, period.start, period.end, period.zone, "")
     union = " UNION ALL ".join(parts)
     where = ""
     if hidden:
-        links = table(TrackArtist._meta.db_table)
+        links = connection.ops.quote_name(TrackArtist._meta.db_table)
         marks = ", ".join(["%s"] * len(hidden))
         where = (
             f"WHERE u.track_id NOT IN (SELECT track_id FROM {links} WHERE artist_id IN ({marks}))"
@@ -239,7 +285,7 @@ def _counts_sql(user_id: int, period: Range, hidden: set[str]) -> tuple[str, lis
         params += sorted(hidden)
     sql = (
         f"SELECT u.track_id AS track_id, SUM(u.plays) AS plays, SUM(u.ms) AS ms "
-        f"FROM ({union}) u {where} GROUP BY u.track_id"
+        f"FROM ({union}) u {where} GROUP BY u.track_id {having}"
     )
     return sql, params
 
