@@ -51,6 +51,12 @@ def _transfers_in(data: object) -> list[Transfer]:
     return transfers
 
 
+def _brief(error: SlskdError) -> str:
+    if isinstance(error, TransportError):
+        return "no answer (refused, unreachable or timed out)"
+    return f"HTTP {error.status}" if error.status else type(error).__name__
+
+
 @dataclass
 class ConnectionReport:
     """ "Test connection" (§3): each step in order, stopping at the first that fails."""
@@ -102,13 +108,18 @@ class SlskdClient:
         return ServerState.parse(body or {})
 
     def test_connection(self) -> ConnectionReport:
+        """The answers are summarised, never echoed: the URL is the person's to choose, so
+        the page must not become a way to read other services' responses."""
         report = ConnectionReport()
         try:
             health = self.health()
         except SlskdError as error:
-            report.add("Reach slskd", False, str(error))
+            report.add("Reach slskd", False, _brief(error))
             return report
-        if not report.add("Reach slskd", health.lower().startswith("healthy"), health or "?"):
+        healthy = health.lower().startswith("healthy")
+        if not report.add(
+            "Reach slskd", healthy, "healthy" if healthy else "answered, but not like slskd"
+        ):
             return report
         try:
             self.check_session()
@@ -116,14 +127,14 @@ class SlskdClient:
             report.add("API key", False, "slskd refused the key (wrong key, or its CIDR rule)")
             return report
         except SlskdError as error:
-            report.add("API key", False, str(error))
+            report.add("API key", False, _brief(error))
             return report
         report.add("API key", True, "accepted")
         try:
             version = self.version(fresh=True)
             server = self.server()
         except SlskdError as error:
-            report.add("Version and network", False, str(error))
+            report.add("Version and network", False, _brief(error))
             return report
         report.version = version.raw
         report.add("Version", True, version.raw or "unknown")

@@ -68,9 +68,12 @@ def index(request):
     context = _downloads_context(request)
     if request.htmx and request.GET.get("part") == "lists":
         return render(request, "downloads/index.html#lists", context)
+    from playlists.models import Playlist
+
     slskd = SlskdSettings.for_user(request.user)
     runs = DownloadRun.objects.filter(user=request.user).order_by("-created_at")[:5]
     context.update(
+        playlists=Playlist.objects.filter(user=request.user).only("pk", "name")[:200],
         runs=runs,
         usage=throttle.usage(SlskdClient(slskd.endpoint()).instance_key),
         slskd=slskd,

@@ -58,6 +58,7 @@ class Search:
     banned: bool
     responses: list[dict] = field(default_factory=list)
     stopped_at: datetime | None = None
+    finished: bool = False
 
 
 @dataclass
@@ -210,8 +211,10 @@ def search_view(search_id: str) -> tuple[Search, str, bool] | None:
         ends_at = search.stopped_at
     if now < ends_at:
         return search, "InProgress", False
-    if not search.responses and search.stopped_at is None:
+    if not search.finished:
+        # A stopped search keeps what had arrived; the sandbox's peers all answer at once.
         search.responses = _responses_for(search)
+        search.finished = True
     state = "Completed, Cancelled" if search.stopped_at else "Completed, TimedOut"
     if len(search.responses) >= search.response_limit:
         state = "Completed, ResponseLimitReached"

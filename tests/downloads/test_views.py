@@ -85,6 +85,7 @@ def test_the_owner_sees_the_pages(owned, owner_client):
     assert "Nina Simone – Feeling Good" in index.content.decode()
     assert "Searches: 0 of 30" in index.content.decode()
     assert owner_client.get(reverse("downloads:detail", args=[download.pk])).status_code == 200
+    assert reverse("downloads:playlist", args=[owned["playlist"].pk]) in index.content.decode()
     playlist = owner_client.get(reverse("downloads:playlist", args=[owned["playlist"].pk]))
     assert "Download missing (1)" in playlist.content.decode()
     lists = owner_client.get(reverse("downloads:index") + "?part=lists", HTTP_HX_REQUEST="true")
@@ -194,6 +195,11 @@ def test_test_connection_reports_each_step(slskd, owner, owner_client):
     row.save()
     plain = owner_client.post(url, follow=True).content.decode()
     assert "Connection test failed at “API key”" in plain
+
+    row.base_url = "http://127.0.0.1:9"  # nothing listens; answers are summarised, not echoed
+    row.save()
+    answer = owner_client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "✗ Reach slskd: no answer (refused, unreachable or timed out)" in answer
 
 
 def test_the_security_suite_factories_make_objects_an_outsider_cannot_reach(
