@@ -213,3 +213,23 @@ def test_the_security_suite_factories_make_objects_an_outsider_cannot_reach(
         assert outsider_client.post(url).status_code in (404, 405), name
         owner_answer = owner_client.get(url).status_code
         assert owner_answer in (200, 405), (name, owner_answer)
+
+
+def test_the_download_button_tag_shows_the_state_of_a_track(slskd, owner, make_track, rf):
+    from django.middleware.csrf import get_token
+    from django.template import Context, Template
+
+    track = make_track()
+    request = rf.get("/library/")
+    request.user = owner
+    template = Template("{% load downloads %}{% download_button track %}")
+
+    def render() -> str:
+        return template.render(
+            Context({"track": track, "request": request, "csrf_token": get_token(request)})
+        )
+
+    assert 'aria-label="Download Feeling Good"' in render()
+    assert "csrfmiddlewaretoken" in render()
+    engine.request_download(owner, engine.wanted_from_track(track), track=track)
+    assert "Waiting to search" in render()
