@@ -142,6 +142,12 @@ def test_growing_the_catalog_keeps_what_exists(db):
     assert build_catalog(400) == 0
     build_catalog(900)
     assert first <= set(Track.objects.values_list("spotify_id", flat=True))
+    # Rows inserted with explicit ids: the id sequence must have moved past them.
+    album = Album.objects.first()
+    made = Track.objects.create(
+        spotify_id="z" * 22, name="After the seed", album=album, duration_ms=1000, isrc="X"
+    )
+    assert made.pk > Track.objects.exclude(pk=made.pk).order_by("-pk").first().pk
 
 
 def test_libraries_have_the_awkward_cases(db):
