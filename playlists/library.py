@@ -108,11 +108,12 @@ def genre_choices(user, limit: int = 200) -> list[tuple[str, int]]:
 
 
 def track_rows(user, filters: dict):
-    rows = (
-        LibraryTrack.objects.filter(user=user)
-        .select_related("track__album")
-        .annotate(year=Coalesce("track__original_year", "track__album__release_year"))
-    )
+    sort = filters.get("sort") or "added"
+    rows = LibraryTrack.objects.filter(user=user)
+    # The effective year joins the album for every row: only when asked for, so the count of
+    # an unfiltered table stays an index-only count of the user's rows.
+    if filters.get("year_from") or filters.get("year_to") or sort in ("year", "-year"):
+        rows = rows.annotate(year=Coalesce("track__original_year", "track__album__release_year"))
     for word in fold(filters.get("q") or "").split()[:8]:
         rows = rows.filter(track__search_text__contains=word)
     if filters.get("genre"):
@@ -145,12 +146,18 @@ def track_rows(user, filters: dict):
         )
     if filters.get("no_genre"):
         rows = rows.filter(~_has_genres())
-    return rows.order_by(*SORTS.get(filters.get("sort") or "added", SORTS["added"]))
+    return rows.order_by(*SORTS.get(sort, SORTS["added"]))
 
 
 def track_page(user, filters: dict):
-    paginator = Paginator(track_rows(user, filters), PAGE_SIZE)
+    rows = track_rows(user, filters)
+    # Page over primary keys only (no catalog columns dragged through a deep OFFSET), then
+    # load the 50 rows of the page with their track and album.
+    paginator = Paginator(rows.select_related(None).values_list("pk", flat=True), PAGE_SIZE)
     page = paginator.get_page(filters.get("page") or 1)
+    pks = list(page.object_list)
+    loaded = rows.select_related("track__album").in_bulk(pks)
+    page.object_list = [loaded[pk] for pk in pks]
     ids = [row.track_id for row in page.object_list]
     genres: dict[str, list[str]] = {}
     for track_id, name in (

@@ -542,11 +542,18 @@ def refresh_library(
         )
         state.refreshed_at = clock.now()
     finally:
-        # Whatever was mirrored (completely) so far is worth indexing and counting.
+        # Whatever was mirrored (completely) so far is worth indexing and counting; when
+        # nothing was read or removed the index is already right.
         with timer:
             mirror.flush()
             writer.flush()
-            rebuild_library_index(user)
+            if (
+                result.playlists_read
+                or result.playlists_pruned
+                or result.liked_songs is not None
+                or not LibraryTrack.objects.filter(user=user).exists()
+            ):
+                rebuild_library_index(user)
         state.save()
         result.items_seen = progress.items
         result.tracks_written = writer.written_tracks
