@@ -49,3 +49,9 @@ def import_slice_seconds() -> float:
 def poll_budget_share() -> float:
     """The share of the daily Spotify budget that hourly polling may plan to use."""
     return float(getattr(settings, "ARCHIVE_POLL_BUDGET_SHARE", 0.5))
+
+
+def stats_cache_seconds() -> int:
+    """How long a computed stats page is kept; it is keyed by the user's data version, so new
+    plays show at once. 0 turns the cache off."""
+    return int(getattr(settings, "ARCHIVE_STATS_CACHE_SECONDS", 3600))

@@ -82,6 +82,8 @@ class HistoryProfile(models.Model):
     # The zone the rollups were built in; differs from time_zone while a rebuild is pending.
     rollup_time_zone = models.CharField(max_length=64, default=default_time_zone)
     hide_blocked_artists = models.BooleanField(default=False)
+    # Bumped whenever plays or rollups change: the key of the cached stats pages.
+    stats_version = models.PositiveIntegerField(default=0)
 
     polling_enabled = models.BooleanField(default=True)
     poll_interval_minutes = models.PositiveSmallIntegerField(default=60)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.dateparse import parse_datetime
 
 from archive import dedupe, rollups, sql
@@ -119,6 +120,7 @@ def store(user_id: int, plays: Sequence[NewPlay]) -> list[NewPlay]:
     if len(written) != len(fresh):  # a conflict the dedupe did not foresee: keep what went in
         keys = {(track_id, _as_utc(played_at)) for track_id, played_at in written}
         fresh = [p for p in fresh if (p.track_id, p.played_at) in keys]
+    HistoryProfile.objects.filter(pk=profile.pk).update(stats_version=F("stats_version") + 1)
     rollups.add(
         user_id,
         profile.zone,

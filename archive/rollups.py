@@ -15,6 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import F
 
 from archive import sql
 from archive.models import (
@@ -144,7 +145,9 @@ def rebuild(user_id: int) -> int:
                 batch = []
         add(user_id, zone, batch)
         counted += len(batch)
-        HistoryProfile.objects.filter(pk=profile.pk).update(rollup_time_zone=profile.time_zone)
+        HistoryProfile.objects.filter(pk=profile.pk).update(
+            rollup_time_zone=profile.time_zone, stats_version=F("stats_version") + 1
+        )
     return counted
 
 

@@ -26,15 +26,40 @@ from archive.models import (
     TrackHint,
     TrackTotal,
 )
-from playlists.models import Album, Artist, Genre, Track, TrackArtist, TrackGenre
+from playlists.models import Album, Artist, ArtistRole, Genre, Track, TrackArtist, TrackGenre
 
 TOP_N = 10
 
 
-def blocked_artist_ids(user_id: int) -> set[str]:
-    """The artists on the user's blocklist. The blocklist (enforcement/) does not exist yet:
-    until it does this returns nothing, so "hide blocked artists" hides nobody."""
-    return set()
+@dataclass(frozen=True)
+class Hidden:
+    """Blocked artists, for "hide blocked artists": by id (primary artist, or any credit when
+    the entry says featured counts), and by name for tracks known only from an export."""
+
+    primary: tuple[str, ...] = ()
+    any_credit: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.primary or self.any_credit or self.names)
+
+
+def blocked_artists(user_id: int) -> Hidden:
+    """The artists on the user's enabled blocklists (enforcement/)."""
+    from enforcement.blocklist import entries_of
+    from enforcement.models import EntryKind
+
+    rows = (
+        entries_of(user_id)
+        .filter(kind=EntryKind.ARTIST)
+        .values_list("spotify_id", "include_featured", "name")
+    )
+    primary, any_credit, names = set(), set(), set()
+    for artist_id, featured, name in rows:
+        (any_credit if featured else primary).add(artist_id)
+        if name:
+            names.add(name.casefold())
+    return Hidden(tuple(sorted(primary)), tuple(sorted(any_credit)), tuple(sorted(names)))
 
 
 @dataclass(frozen=True)
@@ -238,7 +263,37 @@ def _months(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
-def _counts_sql(user_id: int, period: Range, hidden: set[str]) -> tuple[str, list]:
+def _hidden_filter(hidden: Hidden) -> tuple[str, list]:
+    """A WHERE clause dropping the tracks of blocked artists from the per-track counts."""
+    if not hidden:
+        return "", []
+    q = connection.ops.quote_name
+    links, tracks = q(TrackArtist._meta.db_table), q(Track._meta.db_table)
+    conditions, params = [], []
+    if hidden.primary:
+        marks = ", ".join(["%s"] * len(hidden.primary))
+        conditions.append(f"(artist_id IN ({marks}) AND role = %s)")
+        params += [*hidden.primary, ArtistRole.PRIMARY]
+    if hidden.any_credit:
+        conditions.append(f"artist_id IN ({', '.join(['%s'] * len(hidden.any_credit))})")
+        params += list(hidden.any_credit)
+    clauses = []
+    if conditions:
+        clauses.append(
+            f"u.track_id NOT IN (SELECT track_id FROM {links} WHERE {' OR '.join(conditions)})"
+        )
+    if hidden.names:
+        # Tracks known only from an export have no artist links, only the artist's name.
+        marks = ", ".join(["%s"] * len(hidden.names))
+        clauses.append(
+            f"u.track_id NOT IN (SELECT t.id FROM {tracks} t WHERE LOWER(t.artist_names) "
+            f"IN ({marks}) AND NOT EXISTS (SELECT 1 FROM {links} x WHERE x.track_id = t.id))"
+        )
+        params += list(hidden.names)
+    return "WHERE " + " AND ".join(clauses), params
+
+
+def _counts_sql(user_id: int, period: Range, hidden: Hidden) -> tuple[str, list]:
     """SQL for (track_id, plays, ms) over the range, and its parameters.
 
     A range covering most of the history is cheaper as its complement: the all-time totals
@@ -275,14 +330,8 @@ def _counts_sql(user_id: int, period: Range, hidden: set[str]) -> tuple[str, lis
         else:
             parts, params = _span_parts(user_id, period.start, period.end, period.zone, "")
     union = " UNION ALL ".join(parts)
-    where = ""
-    if hidden:
-        links = connection.ops.quote_name(TrackArtist._meta.db_table)
-        marks = ", ".join(["%s"] * len(hidden))
-        where = (
-            f"WHERE u.track_id NOT IN (SELECT track_id FROM {links} WHERE artist_id IN ({marks}))"
-        )
-        params += sorted(hidden)
+    where, hidden_params = _hidden_filter(hidden)
+    params += hidden_params
     sql = (
         f"SELECT u.track_id AS track_id, SUM(u.plays) AS plays, SUM(u.ms) AS ms "
         f"FROM ({union}) u {where} GROUP BY u.track_id {having}"
@@ -307,7 +356,7 @@ class TopRow:
 def top_lists(user_id: int, period: Range, *, hide_blocked: bool = False) -> dict:
     """Top tracks, artists, albums and genres in one statement: the per-track counts are
     computed once (a materialised CTE) and the four lists are cut from them."""
-    hidden = blocked_artist_ids(user_id) if hide_blocked else set()
+    hidden = blocked_artists(user_id) if hide_blocked else Hidden()
     counts, params = _counts_sql(user_id, period, hidden)
     q = connection.ops.quote_name
     track_t, artist_t, album_t = (
@@ -319,20 +368,27 @@ def top_lists(user_id: int, period: Range, *, hide_blocked: bool = False) -> dic
     genre_t, track_genre_t = q(Genre._meta.db_table), q(TrackGenre._meta.db_table)
     # Artist: the track's primary artist, or the export's name for a track known only from
     # an export. Album: the catalog's, or the export's.
+    primary = (
+        f"LEFT JOIN {link_t} ta ON ta.track_id = {{t}}.track_id AND ta.position = 0 "
+        f"LEFT JOIN {artist_t} a ON a.id = ta.artist_id"
+    )
     sql = f"""
         WITH c AS MATERIALIZED ({counts}),
         ct AS MATERIALIZED (
-            SELECT c.track_id, c.plays, c.ms, t.name AS title,
+            SELECT c.track_id, c.plays, c.ms,
                    COALESCE(a.name, t.artist_names) AS artist,
                    COALESCE(al.name, h.album_name, '') AS album
             FROM c JOIN {track_t} t ON t.id = c.track_id
-            LEFT JOIN {link_t} ta ON ta.track_id = c.track_id AND ta.position = 0
-            LEFT JOIN {artist_t} a ON a.id = ta.artist_id
+            {primary.format(t="c")}
             LEFT JOIN {album_t} al ON al.id = t.album_id
             LEFT JOIN {hint_t} h ON h.track_id = c.track_id
         )
-        SELECT * FROM (SELECT 'tracks' AS kind, title AS label, artist AS detail, plays, ms
-                       FROM ct ORDER BY plays DESC, ms DESC, title LIMIT {TOP_N}) tracks
+        SELECT * FROM (SELECT 'tracks' AS kind, t.name AS label,
+                              COALESCE(a.name, t.artist_names) AS detail, top.plays, top.ms
+                       FROM (SELECT track_id, plays, ms FROM c
+                             ORDER BY plays DESC, ms DESC, track_id LIMIT {TOP_N}) top
+                       JOIN {track_t} t ON t.id = top.track_id
+                       {primary.format(t="top")}) tracks
         UNION ALL
         SELECT * FROM (SELECT 'artists', artist, '', SUM(plays) AS p, SUM(ms) AS m
                        FROM ct GROUP BY artist
@@ -342,14 +398,14 @@ def top_lists(user_id: int, period: Range, *, hide_blocked: bool = False) -> dic
                        FROM ct WHERE album <> '' GROUP BY album, artist
                        ORDER BY p DESC, m DESC, album LIMIT {TOP_N}) albums
         UNION ALL
-        SELECT * FROM (SELECT 'genres', g.name, '', SUM(ct.plays) AS p, SUM(ct.ms) AS m
-                       FROM ct JOIN {track_genre_t} tg ON tg.track_id = ct.track_id
+        SELECT * FROM (SELECT 'genres', g.name, '', SUM(c.plays) AS p, SUM(c.ms) AS m
+                       FROM c JOIN {track_genre_t} tg ON tg.track_id = c.track_id
                        JOIN {genre_t} g ON g.id = tg.genre_id
                        GROUP BY g.name ORDER BY p DESC, m DESC, g.name LIMIT {TOP_N}) genres
     """
     lists: dict[str, list[TopRow]] = {"tracks": [], "artists": [], "albums": [], "genres": []}
     for kind, label, detail, plays, ms in _query(sql, params):
         lists[kind].append(TopRow(label or "", detail or "", int(plays), int(ms or 0) // 60_000))
-    for rows in lists.values():  # UNION ALL keeps no order between the parts' rows
-        rows.sort(key=lambda row: -row.plays)
+    for rows in lists.values():  # UNION ALL promises no order: put each list back in order
+        rows.sort(key=lambda row: (-row.plays, -row.minutes))
     return lists

@@ -3,8 +3,11 @@ archive's plain functions; every object view goes through `_import_for_user` (40
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Sum
 from django.http import FileResponse, StreamingHttpResponse
@@ -101,16 +104,42 @@ def stats_page(request):
     period = stats.Range(start, end, zone)
     by = form.grouping(period.days)
     hide_blocked = form.cleaned_data.get("hide_blocked", False)
-    user_id = request.user.pk
-    points = stats.series(user_id, period, by)
-    tops = stats.top_lists(user_id, period, hide_blocked=hide_blocked)
-    firsts = stats.first_listens(user_id, period)
+    raw_key = ":".join(
+        str(part)
+        for part in (
+            request.user.pk,
+            profile.stats_version,
+            profile.time_zone,
+            start,
+            end,
+            today,
+            by,
+            hide_blocked and stats.blocked_artists(request.user.pk),
+        )
+    )
+    key = "archive:stats:" + hashlib.sha256(raw_key.encode()).hexdigest()
+    figures = cache.get(key) if conf.stats_cache_seconds() else None
+    if figures is None:
+        figures = _stats_figures(request.user.pk, period, by, today, hide_blocked)
+        if conf.stats_cache_seconds():
+            cache.set(key, figures, conf.stats_cache_seconds())
     context = {
         "form": form,
         "period": period,
         "by": by,
         "zone": zone,
         "rebuilding": profile.rollup_time_zone != profile.time_zone,
+        **figures,
+    }
+    return render(request, "archive/stats.html", context)
+
+
+@csrf_exempt  # checked below, after the size: an oversized body is refused unread
+def _stats_figures(user_id: int, period, by: str, today, hide_blocked: bool) -> dict:
+    points = stats.series(user_id, period, by)
+    tops = stats.top_lists(user_id, period, hide_blocked=hide_blocked)
+    firsts = stats.first_listens(user_id, period)
+    return {
         "totals": stats.totals(user_id, period),
         "plays_chart": charts.bar_chart_svg(
             charts.bar_chart([(d, p) for d, p, _ in points], by=by, unit="plays"),
@@ -131,12 +160,9 @@ def stats_page(request):
             name: list(zip(rows, charts.share_bars([r.plays for r in rows]), strict=True))
             for name, rows in tops.items()
         },
-        "blocklist_available": False,
     }
-    return render(request, "archive/stats.html", context)
 
 
-@csrf_exempt  # checked below, after the size: an oversized body is refused unread
 @require_http_methods(["GET", "POST"])
 @login_required
 def import_page(request):

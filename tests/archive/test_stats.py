@@ -76,3 +76,40 @@ def test_an_empty_range_has_empty_lists(year_of_plays):
         "albums": [],
         "genres": [],
     }
+
+
+def test_hide_blocked_artists_leaves_their_tracks_out_of_the_top_lists(year_of_plays):
+    from enforcement.models import BlockEntry, Blocklist, EntryKind, EntrySource
+    from playlists.models import Track
+    from tests.archive.factories import api_track
+
+    blocked = api_track(0, artist="Banned")["artists"][0]["id"]
+    # A track by the blocked artist, played once.
+    make_track(50, artist="Banned")
+    with transaction.atomic():
+        store(
+            year_of_plays.pk,
+            [
+                NewPlay(
+                    Track.objects.get(name="Song 50").id,
+                    datetime(2024, 6, 1, 12, tzinfo=UTC),
+                    "poll",
+                )
+            ],
+        )
+    blocklist = Blocklist.objects.create(user=year_of_plays, name="Mine")
+    BlockEntry.objects.create(
+        blocklist=blocklist,
+        kind=EntryKind.ARTIST,
+        spotify_id=blocked,
+        name="Banned",
+        source=EntrySource.LINK,
+    )
+    period = stats.Range(date(2024, 1, 1), date(2024, 12, 31), ZONE)
+
+    shown = stats.top_lists(year_of_plays.pk, period)
+    hidden = stats.top_lists(year_of_plays.pk, period, hide_blocked=True)
+    assert "Banned" in [row.label for row in shown["artists"]]
+    assert "Banned" not in [row.label for row in hidden["artists"]]
+    assert "Song 50" not in [row.label for row in hidden["tracks"]]
+    assert [row.label for row in hidden["artists"]] == ["Artist"]

@@ -56,3 +56,18 @@ def test_the_stats_charts_have_accessible_names(client, listener):
     page = client.get(reverse("history_stats"), june).content.decode()
     assert 'aria-label="Plays per day"' in page
     assert 'aria-label="Plays by weekday and hour"' in page
+
+
+def test_cached_stats_show_new_plays_at_once(client, listener):
+    from django.db import transaction
+
+    from archive.plays import NewPlay, store
+    from tests.archive.factories import track_id
+
+    june = {"range": "custom", "start": "2025-06-01", "end": "2025-06-30"}
+    before = client.get(reverse("history_stats"), june).content.decode()
+    assert "<strong>40</strong> plays" in before
+    with transaction.atomic():
+        store(listener.pk, [NewPlay(track_id(1), T0 + timedelta(days=3), "poll", duration_ms=1)])
+    after = client.get(reverse("history_stats"), june).content.decode()
+    assert "<strong>41</strong> plays" in after
