@@ -5,6 +5,7 @@ import requests
 
 from spotify.emulator import faults, mutations
 from spotify.emulator.models import IssuedToken, PlaylistItem, Track
+from tests.conftest import wait_for
 from tests.sandbox.conftest import SandboxApi
 
 
@@ -209,12 +210,20 @@ def test_a_timeout_outlasts_the_client_and_may_land_the_write(sandbox_site, ada)
     headers = {"Authorization": f"Bearer {token}"}
     body = {"uris": [Track.objects.first().uri]}
     faults.configure(timeout_rate=1, timeout_seconds=1.5, only=("POST",))
+
+    def server_done(count):
+        # The server thread is still sleeping when the client gives up; let it finish before
+        # the test's database goes away under it.
+        wait_for(lambda: faults.request_count("POST /playlists/{id}/items") == count, 10)
+
     with pytest.raises(requests.Timeout):
         requests.post(url, json=body, headers=headers, timeout=0.5)
+    server_done(1)
     assert mutations.log() == []  # lost before it was applied
 
     faults.configure(after_apply=True)
     with pytest.raises(requests.Timeout):
         requests.post(url, json=body, headers=headers, timeout=0.5)
+    server_done(2)
     assert [m["endpoint"] for m in mutations.log()] == ["POST /playlists/{id}/items"]
     assert PlaylistItem.objects.filter(playlist=playlist).count() == 6
