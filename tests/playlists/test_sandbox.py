@@ -2,11 +2,9 @@
 minimum, a second one reads no items, an edited playlist is the only one read again, and an
 import creates a real (sandbox) playlist in chunks of 100."""
 
-from datetime import timedelta
 from math import ceil
 
 import pytest
-from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.conf import settings
 
 from playlists.imports.jobs import create_on_spotify
@@ -22,63 +20,18 @@ from playlists.models import (
     SavedAlbum,
 )
 from playlists.refresh import refresh_library
-from spotify import clock
 from spotify.client import SpotifyClient
-from spotify.emulator import faults
 from spotify.emulator import models as sandbox
-from spotify.emulator.models import IssuedToken
-from spotify.emulator.seed import seed_library, seed_playlist, seed_users
-from spotify.models import ApiCall, Connection, Purpose
+from spotify.models import ApiCall, Purpose
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ITEMS = "GET /playlists/{id}/items"
 
 
-@pytest.fixture
-def world(sandbox_site, django_user_model, settings):
-    """Ada's sandbox library (own, collaborative and followed playlists; liked songs, saved
-    albums, followed artists) and a Tunekeeper user holding a sandbox token for it."""
-    settings.SPOTIFY_CALLS_PER_SECOND = 1000  # the sandbox needs no pacing in tests
-    faults.reset()
-    ada_sandbox, grace_sandbox = seed_users(2)
-    seed_library(
-        ada_sandbox,
-        tracks=800,
-        playlists=[12, 120, 60, 51, 5],
-        liked=130,
-        saved_albums=7,
-        followed_artists=55,
-        plays=0,
-        collaborator=grace_sandbox,
-        collaborative_every=2,
-    )
-    theirs = seed_playlist(grace_sandbox, items=30, name="Grace's picks")
-    sandbox.PlaylistFollow.objects.create(
-        user=ada_sandbox, playlist=theirs, followed_at=clock.now()
-    )
-    user = django_user_model.objects.create(username="ada")
-    account = SocialAccount.objects.create(
-        user=user,
-        provider="spotify",
-        uid=ada_sandbox.account_id,
-        extra_data={"id": ada_sandbox.spotify_id},
-    )
-    issued = IssuedToken.issue(
-        ada_sandbox, settings.SPOTIFY_CLIENT_ID, " ".join(settings.SPOTIFY_SCOPES), seconds=7200
-    )
-    SocialToken.objects.create(
-        account=account,
-        token=issued.access_token,
-        token_secret=issued.refresh_token,
-        expires_at=clock.now() + timedelta(seconds=7200),
-    )
-    Connection.objects.create(user=user)
-    yield user, ada_sandbox
-    faults.reset()
-
-
 def page_minimum(sandbox_user) -> int:
+    """Pages a refresh cannot avoid: the playlist list, every readable playlist's items and
+    each library list (an empty list still answers one page)."""
     follows = sandbox.PlaylistFollow.objects.filter(user=sandbox_user)
     pages = ceil(follows.count() / 50)
     for follow in follows.select_related("playlist__owner"):
