@@ -8,20 +8,19 @@ in TrackHint for the stats and exports. Existing catalog rows are never overwrit
 Spotify said beats what the export said.
 
 Account-data rows have no id at all: `AccountMatcher` finds the catalog track by artist and
-title, and accepts only confident matches (the rest are kept as UnmatchedPlay).
+title with the catalog's confidence gate (the rest are kept as UnmatchedPlay).
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import defaultdict
 from datetime import UTC, datetime
-from difflib import SequenceMatcher
 
 from django.db.models import Count
 
 from archive.models import PlayEvent, TrackHint
+from playlists import matching
 from playlists.models import Track, TrackArtist
 
 NEVER_FETCHED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -77,28 +76,14 @@ class StubWriter:
 
 # --- account data: artist + title -------------------------------------------------------------
 
-_FEATURING = re.compile(r"\s*[\(\[](feat\.?|ft\.?|featuring|with)\s[^\)\]]*[\)\]]", re.I)
-_VERSION_SUFFIX = re.compile(
-    r"\s+-\s+.*\b(remaster(ed)?|live|version|edit|mix|mono|stereo|acoustic|demo|single)\b.*$",
-    re.I,
-)
-_PUNCTUATION = re.compile(r"[^\w\s]")
-_SPACES = re.compile(r"\s+")
-
-ACCEPT = 0.9  # the catalog's confidence gate: at or above, a match is taken
-
-
-def normal(text: str) -> str:
-    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", fold(text))).strip()
-
-
-def loose(title: str) -> str:
-    """The title without featured artists or a "- Remastered 2011" style suffix."""
-    return normal(_VERSION_SUFFIX.sub("", _FEATURING.sub("", title)))
-
 
 class AccountMatcher:
-    """Catalog tracks by (primary artist, title), built once per import."""
+    """Catalog tracks by primary artist, built once per import; titles matched with the
+    catalog's confidence gate (playlists.matching: accepted at ≥ 0.9 and unambiguous).
+
+    An exact title (after the catalog's normalising: case, accents, "- Remastered", "feat.")
+    is taken at once; otherwise `judge` scores the artist's tracks. Review-grade matches are
+    not taken: those plays are kept as UnmatchedPlay. Spotify search is not used (yet)."""
 
     def __init__(self, user_id: int):
         primary = dict(
@@ -112,42 +97,34 @@ class AccountMatcher:
             .annotate(n=Count("id"))
             .values_list("track_id", "n")
         )
-        self.exact: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.loose: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.by_artist: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for track_id, title, artist_names in Track.objects.values_list(
-            "id", "name", "artist_names"
+        rows = []
+        for track_id, title, artist_names, duration in Track.objects.values_list(
+            "id", "name", "artist_names", "duration_ms"
         ).iterator(chunk_size=5000):
             artist = primary.get(track_id) or hints.get(track_id) or artist_names
-            artist_key = normal(artist)
-            self.exact[(artist_key, normal(title))].append(track_id)
-            self.loose[(artist_key, loose(title))].append(track_id)
-            self.by_artist[artist_key].append((loose(title), track_id))
-        self.played = played
+            rows.append((played.get(track_id, 0), track_id, title, artist, duration))
+        # The same song on an album and a single: the one this person already plays first.
+        rows.sort(key=lambda row: (-row[0], row[1]))
+        self.by_artist: dict[str, list[matching.Candidate]] = defaultdict(list)
+        self.exact: dict[tuple[str, str], str] = {}
+        for _, track_id, title, artist, duration in rows:
+            artist_key = matching.normalise(artist)
+            self.by_artist[artist_key].append(
+                matching.Candidate(title, [artist], duration or None, payload=track_id)
+            )
+            self.exact.setdefault((artist_key, matching.normalise(title)), track_id)
         self.cache: dict[tuple[str, str], str | None] = {}
-
-    def _prefer(self, candidates: list[str]) -> str:
-        # The same song on an album and a single: the one this person already plays wins.
-        return max(candidates, key=lambda track_id: (self.played.get(track_id, 0), track_id))
 
     def match(self, artist: str, title: str) -> str | None:
         key = (artist, title)
-        if key in self.cache:
-            return self.cache[key]
-        artist_key = normal(artist)
-        found = self.exact.get((artist_key, normal(title))) or self.loose.get(
-            (artist_key, loose(title))
-        )
-        result = self._prefer(found) if found else self._fuzzy(artist_key, loose(title))
-        self.cache[key] = result
-        return result
+        if key not in self.cache:
+            self.cache[key] = self._match(artist, title)
+        return self.cache[key]
 
-    def _fuzzy(self, artist_key: str, title_key: str) -> str | None:
-        best, best_score = [], 0.0
-        for candidate_title, track_id in self.by_artist.get(artist_key, ()):
-            score = SequenceMatcher(None, title_key, candidate_title).ratio()
-            if score > best_score:
-                best, best_score = [track_id], score
-            elif score == best_score:
-                best.append(track_id)
-        return self._prefer(best) if best and best_score >= ACCEPT else None
+    def _match(self, artist: str, title: str) -> str | None:
+        artist_key = matching.normalise(artist)
+        exact = self.exact.get((artist_key, matching.normalise(title)))
+        if exact is not None:
+            return exact
+        verdict = matching.judge(title, [artist], None, self.by_artist.get(artist_key, []))
+        return verdict.best.payload if verdict.decision == matching.ACCEPT else None

@@ -111,3 +111,17 @@ def test_account_data_matches_the_catalog_by_artist_and_title():
     assert job.totals()["unmatched"] == 1
     assert set(PlayEvent.objects.values_list("track_id", flat=True)) == {track_id(7)}
     assert UnmatchedPlay.objects.get().track_name == "No Such Song"
+
+
+def test_account_data_uses_the_confidence_gate():
+    user = make_user()
+    make_track(1, name="Don't Stop Me Now", artist="Queen")
+    make_track(2, name="Yesterday", artist="The Beatles")
+    records = [
+        account_record("Queen", "Dont Stop Me Now", T0),  # a near-exact title: accepted
+        account_record("The Beatles", "Yesterday - Live", T0 + timedelta(minutes=5)),  # not it
+        account_record("Queen", "Yesterday", T0 + timedelta(minutes=10)),  # wrong artist
+    ]
+    job = run(create_job(user, [json_upload("StreamingHistory_music_1.json", records)]))
+    assert list(PlayEvent.objects.values_list("track_id", flat=True)) == [track_id(1)]
+    assert job.totals()["unmatched"] == 2
