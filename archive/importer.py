@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
 from archive import conf, spotify_export
@@ -55,7 +55,13 @@ def create_job(
     """
     min_ms = conf.min_ms_played() if min_ms_played is None else min_ms_played
     with transaction.atomic():
-        job = ImportJob.objects.create(user=user, min_ms_played=min_ms, upload_dir="")
+        try:
+            with transaction.atomic():
+                job = ImportJob.objects.create(user=user, min_ms_played=min_ms, upload_dir="")
+        except IntegrityError:  # the one-active-import constraint
+            raise UploadRefused(
+                "An import of your data export is already running; wait for it to finish."
+            ) from None
         folder = conf.upload_dir() / f"job-{job.pk}"
         folder.mkdir(parents=True, exist_ok=True)
         try:

@@ -33,14 +33,6 @@ class FileKind:
     VIDEO = "video"  # Streaming_History_Video_*.json: counted, not imported
     UNKNOWN = "unknown"  # a loose .json with another name: decided by its first record
 
-    CHOICES = [
-        (EXTENDED, "Extended streaming history"),
-        (ACCOUNT, "Account data (music)"),
-        (PODCAST, "Account data (podcasts)"),
-        (VIDEO, "Extended streaming history (video)"),
-        (UNKNOWN, "To be recognised"),
-    ]
-
 
 _KIND_PATTERNS = [
     (re.compile(r"streaming_history_audio_.*\.json$", re.I), FileKind.EXTENDED),

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import datetime, timedelta
 
 from celery import shared_task
@@ -69,6 +70,7 @@ def run_import(job_pk: int) -> None:
             run_import_job(job)
         except Exception as error:
             job.fail(f"The import stopped on an unexpected error: {error}")
+            shutil.rmtree(job.upload_dir, ignore_errors=True)
             raise
 
 

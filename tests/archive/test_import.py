@@ -125,3 +125,13 @@ def test_account_data_uses_the_confidence_gate():
     job = run(create_job(user, [json_upload("StreamingHistory_music_1.json", records)]))
     assert list(PlayEvent.objects.values_list("track_id", flat=True)) == [track_id(1)]
     assert job.totals()["unmatched"] == 2
+
+
+def test_one_import_at_a_time_per_person():
+    from archive.spotify_export import UploadRefused
+
+    user = make_user()
+    create_job(user, [json_upload("endsong_0.json", [extended_record(1, T0)])])
+    with pytest.raises(UploadRefused, match="already running"):
+        create_job(user, [json_upload("endsong_1.json", [extended_record(2, T0)])])
+    assert ImportJob.objects.filter(user=user).count() == 1
