@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from api.models import ApiToken
 from tests.archive.factories import owned_import_job
+from tests.downloads.factories import OWNED_OBJECTS as DOWNLOADS_OWNED_OBJECTS
 from tests.enforcement.factories import OWNED_OBJECTS as ENFORCEMENT_OWNED_OBJECTS
 from tests.playlists.factories import OWNED_OBJECTS as LIBRARY_OWNED_OBJECTS
 from tests.security.urls import PUBLIC_NAMES, own_routes
@@ -19,7 +20,10 @@ from tests.sync.factories import OWNED_OBJECTS as SYNC_OWNED_OBJECTS
 
 # route name → factory(owner) → URL kwargs for an object `owner` owns.
 OWNED_OBJECTS: dict = {"history_import_job": owned_import_job}
-OWNED_OBJECTS["api_token_revoke"] = lambda owner: {"pk": ApiToken.create(owner, "script", "read")[0].pk}
+OWNED_OBJECTS["api_token_revoke"] = lambda owner: {
+    "pk": ApiToken.create(owner, "script", "read")[0].pk
+}
+OWNED_OBJECTS.update(DOWNLOADS_OWNED_OBJECTS)
 OWNED_OBJECTS.update(ENFORCEMENT_OWNED_OBJECTS)
 OWNED_OBJECTS.update(LIBRARY_OWNED_OBJECTS)
 OWNED_OBJECTS.update(SYNC_OWNED_OBJECTS)
