@@ -52,7 +52,7 @@ SERVER_ERROR_MESSAGES = {
     504: "Gateway timeout",
 }
 REQUEST_LOG_LIMIT = 100_000
-_ROW = 1
+ROW = 1  # the FaultSettings row every process reads
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,8 @@ _in_request: contextvars.ContextVar[Faults | None] = contextvars.ContextVar(
 )
 
 
-def _build(knobs: dict) -> Faults:
+def build(knobs: dict) -> Faults:
+    """Faults from a dict of knob names (ValueError/TypeError on unknown names or values)."""
     unknown = set(knobs) - _KNOWN
     if unknown:
         raise ValueError(f"unknown sandbox fault knobs {sorted(unknown)}; known: {sorted(_KNOWN)}")
@@ -152,12 +153,63 @@ def _build(knobs: dict) -> Faults:
         edit if isinstance(edit, ConcurrentEdit) else ConcurrentEdit(**edit)
         for edit in faults.concurrent_edits
     )
-    return dataclasses.replace(
+    faults = dataclasses.replace(
         faults,
         only=tuple(faults.only),
         server_error_statuses=tuple(faults.server_error_statuses),
         concurrent_edits=edits,
     )
+    _check(faults)
+    return faults
+
+
+_CHOICES = {
+    "api_mode": (None, "development", "extended"),
+    "playlist_item_keys": ("auto", "item", "track", "both"),
+    "recently_played_after": ("newest", "oldest"),
+}
+_RATES = ("storm_rate", "server_error_rate", "timeout_rate")
+_OPTIONAL_COUNTS = ("rate_limit", "daily_quota", "quota_retry_after")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check(faults: Faults) -> None:
+    """Refuse values the pipeline could not use, with the knob's name in the message."""
+    problems = []
+    for name, allowed in _CHOICES.items():
+        if getattr(faults, name) not in allowed:
+            problems.append(f"{name} must be one of {allowed}")
+    for name in _RATES:
+        value = getattr(faults, name)
+        if not _is_number(value) or not 0 <= value <= 1:
+            problems.append(f"{name} must be a fraction between 0 and 1")
+    for name in _OPTIONAL_COUNTS:
+        value = getattr(faults, name)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
+            problems.append(f"{name} must be a positive whole number or null")
+    for name in ("latency_ms", "rate_window_seconds", "quota_window_seconds", "timeout_seconds"):
+        value = getattr(faults, name)
+        if not _is_number(value) or value < 0:
+            problems.append(f"{name} must be a number of at least 0")
+    for name in ("storm_retry_after", "access_token_seconds", "seed"):
+        if not isinstance(getattr(faults, name), int) or isinstance(getattr(faults, name), bool):
+            problems.append(f"{name} must be a whole number")
+    for name in ("after_apply", "library_artist_uris"):
+        if not isinstance(getattr(faults, name), bool):
+            problems.append(f"{name} must be true or false")
+    if not all(isinstance(value, str) for value in faults.only):
+        problems.append('only must list endpoints ("POST /playlists/{id}/items") or methods')
+    if not faults.server_error_statuses or not all(
+        isinstance(value, int) and 500 <= value <= 599 for value in faults.server_error_statuses
+    ):
+        problems.append("server_error_statuses must list 5xx status codes")
+    if problems:
+        raise ValueError("sandbox fault knobs: " + "; ".join(problems))
 
 
 def _defaults() -> dict:
@@ -175,14 +227,14 @@ def _jsonable(value):
 def _row():
     from spotify.emulator.models import FaultSettings
 
-    return FaultSettings.objects.filter(pk=_ROW).first()
+    return FaultSettings.objects.filter(pk=ROW).first()
 
 
 def _load() -> tuple[Faults, str, list]:
     row = _row()
     if row is None:
-        return _build(_defaults()), "", []
-    return _build({**_defaults(), **row.knobs}), row.generation, row.script
+        return build(_defaults()), "", []
+    return build({**_defaults(), **row.knobs}), row.generation, row.script
 
 
 def current() -> Faults:
@@ -194,9 +246,9 @@ def current() -> Faults:
 def _locked_row():
     from spotify.emulator.models import FaultSettings
 
-    row = FaultSettings.objects.select_for_update().filter(pk=_ROW).first()
+    row = FaultSettings.objects.select_for_update().filter(pk=ROW).first()
     if row is None:
-        row = FaultSettings.objects.create(pk=_ROW, generation=uuid.uuid4().hex)
+        row = FaultSettings.objects.create(pk=ROW, generation=uuid.uuid4().hex)
     return row
 
 
@@ -205,7 +257,7 @@ def configure(**changes) -> Faults:
     with transaction.atomic():
         row = _locked_row()
         knobs = {**row.knobs, **{name: _jsonable(value) for name, value in changes.items()}}
-        faults = _build({**_defaults(), **knobs})  # validates names and values
+        faults = build({**_defaults(), **knobs})  # validates names and values
         row.knobs = knobs
         if "seed" in changes:
             row.generation = uuid.uuid4().hex
@@ -218,7 +270,7 @@ def reset() -> None:
     from spotify.emulator.models import FaultSettings
 
     global _memory
-    FaultSettings.objects.filter(pk=_ROW).delete()
+    FaultSettings.objects.filter(pk=ROW).delete()
     with _lock:
         _memory = None
         _requests.clear()

@@ -227,3 +227,42 @@ def test_a_timeout_outlasts_the_client_and_may_land_the_write(sandbox_site, ada)
     server_done(2)
     assert [m["endpoint"] for m in mutations.log()] == ["POST /playlists/{id}/items"]
     assert PlaylistItem.objects.filter(playlist=playlist).count() == 6
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {"storm_rate": 1.5},
+        {"rate_limit": 0},
+        {"rate_limit": "ten"},
+        {"api_mode": "turbo"},
+        {"server_error_statuses": [404]},
+        {"after_apply": "yes"},
+    ],
+)
+def test_bad_knob_values_are_refused_with_their_name(db, knobs):
+    with pytest.raises(ValueError, match=next(iter(knobs))):
+        faults.configure(**knobs)
+
+
+def test_a_bad_sandbox_faults_setting_stops_the_start(settings):
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.SANDBOX_FAULTS = {"latency": 5}
+    with pytest.raises(ImproperlyConfigured, match="SANDBOX_FAULTS"):
+        apps.get_app_config("sandbox").ready()
+
+
+def test_the_admin_edits_the_one_row_the_sandbox_reads(admin_client, api, library):
+    from spotify.emulator.models import FaultSettings
+
+    refused = admin_client.post(
+        "/admin/sandbox/faultsettings/add/", {"knobs": '{"rate_limt": 1}', "script": "[]"}
+    )
+    assert refused.status_code == 200 and "unknown sandbox fault knobs" in refused.content.decode()
+    admin_client.post(
+        "/admin/sandbox/faultsettings/add/", {"knobs": '{"rate_limit": 1}', "script": "[]"}
+    )
+    assert FaultSettings.objects.get().pk == faults.ROW
+    assert statuses(api, "/me", 2) == [200, 429]
