@@ -9,7 +9,7 @@ from django.conf import settings
 from spotify import clock
 from sync import selection
 from sync.facts import load_base
-from sync.models import ChildPlaylist
+from sync.models import BasePlaylist, ChildPlaylist
 from sync.rules import RuleError, explain, never_matches, normalise
 from sync.selection import playlists_referenced, select
 
@@ -84,7 +84,7 @@ def build_preview(child: ChildPlaylist, tree: dict) -> Preview:
 
 def wanted_uris(child: ChildPlaylist) -> list[str]:
     """What a sync would write to `child` now, from the mirror (for tests and the shell)."""
-    base = child.base
+    base = BasePlaylist.objects.select_related("playlist", "user").get(pk=child.base_id)
     tree = normalise(child.rules, extended=_extended())
     content = load_base(base.playlist, base.user, playlists=playlists_referenced([tree]))
     blocked = selection.blocked_track_ids(base.user) if child.skip_blocked else set()

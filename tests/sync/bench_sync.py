@@ -1,0 +1,289 @@
+"""Sync benchmarks against the sandbox Spotify, on the bench harness (own database, the sandbox
+in its own gunicorn process, peak RSS per scenario).
+
+    .venv/bin/python -m tests.sync.bench_sync                 # every scenario, in order
+    DATABASE_URL=postgres://… .venv/bin/python -m tests.sync.bench_sync
+
+Each scenario is a plain function taking the harness's server and returning a
+`bench.harness.Outcome`; `make bench` can register them as they are (`harness.scenario`).
+The engine is called exactly as a shell would: `sync.engine.sync_base(base)`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+from bench import harness
+from bench.harness import Outcome, Stopwatch
+
+BASE_ITEMS = 5_000
+CHILDREN = 10
+CHANGED = 100
+BIG_ITEMS = 10_000
+BIG_CHILDREN = 20
+MEMORY_LIMIT_MB = 200
+
+_state: dict = {}
+
+
+def _rules(index: int) -> tuple[dict, dict]:
+    """A varied child: (rules, settings). Album years, since the sandbox has no MusicBrainz."""
+
+    def cond(field, op, value, **extra):
+        return {"kind": "condition", "field": field, "op": op, "value": value, **extra}
+
+    def group(match, *rules):
+        return {"kind": "group", "match": match, "rules": list(rules)}
+
+    recipes = [
+        (group("all", cond("year", "gte", 2010, mod="album")), {}),
+        (group("all", cond("decade", "is", 1990, mod="album")), {}),
+        (group("all", cond("explicit", "is", True)), {"order": "added_newest"}),
+        (group("none", cond("explicit", "is", True)), {}),
+        (group("all", cond("duration", "lt", 180)), {"order": "year_oldest"}),
+        (group("any", cond("isrc_country", "is", "GB"), cond("isrc_country", "is", "SE")), {}),
+        (group("all", cond("title", "contains", "love")), {}),
+        (
+            group(
+                "all",
+                cond("year", "lt", 2000, mod="album"),
+                group("none", cond("explicit", "is", True)),
+            ),
+            {"one_per_artist": True},
+        ),
+        (group("all", cond("duration", "gt", 240)), {"limit": 500}),
+        (group("all"), {"dedupe": False}),
+    ]
+    return recipes[index % len(recipes)]
+
+
+def _setup(owner_name: str, items: int, children: int, catalog: int):
+    from bench.scenarios.common import connect, sandbox_user
+    from spotify.emulator.seed import seed_playlist
+    from sync.models import BasePlaylist, ChildPlaylist
+
+    owner = sandbox_user(owner_name)
+    playlist = seed_playlist(owner, items=items, tracks=catalog, name=f"Base {items}")
+    user = connect(owner)
+    base = BasePlaylist.objects.create(
+        user=user, spotify_id=playlist.spotify_id, name=playlist.name
+    )
+    for index in range(children):
+        rules, settings = _rules(index)
+        ChildPlaylist.objects.create(base=base, name=f"Child {index + 1}", rules=rules, **settings)
+    return owner, playlist, base
+
+
+def _sandbox_content(spotify_id: str) -> list[str]:
+    from spotify.emulator.models import PlaylistItem
+
+    return list(
+        PlaylistItem.objects.filter(playlist__spotify_id=spotify_id)
+        .order_by("position")
+        .values_list("uri", flat=True)
+    )
+
+
+def _children_correct(base) -> bool:
+    from sync.preview import wanted_uris
+
+    wrong = []
+    for child in base.children.all():
+        have, want = _sandbox_content(child.spotify_id), wanted_uris(child)
+        if have != want:
+            first = next(
+                (i for i, (a, b) in enumerate(zip(have, want, strict=False)) if a != b), None
+            )
+            wrong.append(f"{child.name} ({len(have)} vs {len(want)}, first difference {first})")
+    if wrong:
+        print(f"  children whose content is not what the rules want: {wrong}", flush=True)
+    return not wrong
+
+
+def cold_5k_10_children(server) -> Outcome:
+    from sync.engine import sync_base
+
+    owner, playlist, base = _setup("bench-sync", BASE_ITEMS, CHILDREN, BASE_ITEMS + 500)
+    with Stopwatch() as watch:
+        event, result = sync_base(base)
+    sizes = [report.size for report in result.children.values()]
+    minimum = math.ceil(BASE_ITEMS / 50) + sum(1 + math.ceil(size / 100) for size in sizes)
+    _state.update(owner=owner, playlist=playlist, base=base)
+    ok = event.status == "completed" and result.calls <= 1.05 * minimum and _children_correct(base)
+    return Outcome(
+        spotify_calls=result.calls,
+        minimum_calls=minimum,
+        ok=ok,
+        rows=BASE_ITEMS,
+        wall_s=watch.seconds,
+        notes=f"{result.calls / minimum:.3f}× minimum; children {sizes}",
+        extra={"calls_by_endpoint": result.calls_by_endpoint},
+    )
+
+
+def unchanged_resync(server) -> Outcome:
+    from sync.engine import sync_base
+
+    base = _state["base"]
+    with Stopwatch() as watch:
+        event, result = sync_base(base)
+    return Outcome(
+        spotify_calls=result.calls,
+        minimum_calls=1,
+        ok=event.status == "completed" and result.calls == 1,
+        wall_s=watch.seconds,
+        notes=str(result.calls_by_endpoint),
+    )
+
+
+def _least_writes(old: list[str], new: list[str]) -> int:
+    """The fewest writes the API allows when nothing needs reordering: one DELETE per 100 URIs
+    that must go (a DELETE takes every occurrence), one POST per contiguous run of arriving
+    tracks (per 100) — or a rebuild (one call per 100), whichever is fewer."""
+    from collections import Counter
+
+    if old == new:
+        return 0
+    have, want = Counter(old), Counter(new)
+    must_go = {uri for uri in have if have[uri] > want[uri]}
+    delta = math.ceil(len(must_go) / 100) + sum(math.ceil(run / 100) for run in _gaps(old, new))
+    return min(delta, max(1, math.ceil(len(new) / 100)))
+
+
+def _gaps(old: list[str], new: list[str]) -> list[int]:
+    """Lengths of the runs of `new` that are not kept from `old` (matched in order, the k-th
+    occurrence of a URI to its k-th), after every over-represented URI went."""
+    from collections import Counter, defaultdict, deque
+
+    have, want = Counter(old), Counter(new)
+    must_go = {uri for uri in have if have[uri] > want[uri]}
+    slots = defaultdict(deque)
+    for index, uri in enumerate(new):
+        slots[uri].append(index)
+    kept = {slots[uri].popleft() for uri in old if uri not in must_go}
+    runs, run = [], 0
+    for index in range(len(new)):
+        if index in kept:
+            if run:
+                runs.append(run)
+            run = 0
+        else:
+            run += 1
+    return [*runs, run] if run else runs
+
+
+def changed_100(server) -> Outcome:
+    from spotify.emulator import ops
+    from spotify.emulator.models import Playlist, PlaylistItem, Track
+    from sync.engine import sync_base
+    from sync.models import ChildPlaylist
+
+    playlist = Playlist.objects.get(pk=_state["playlist"].pk)
+    base = _state["base"]
+    before = {child.pk: list(child.synced_uris) for child in base.children.all()}
+    # 100 tracks swapped: 50 distinct tracks removed (every occurrence), 100 new ones added.
+    present = list(
+        PlaylistItem.objects.filter(playlist=playlist)
+        .order_by("position")
+        .values_list("uri", flat=True)
+    )
+    gone = list(dict.fromkeys(present[1000:]))[: CHANGED // 2]
+    used = PlaylistItem.objects.filter(playlist=playlist).values("track_id")
+    new = list(Track.objects.exclude(pk__in=used).order_by("pk")[:CHANGED])
+    ops.remove_items(playlist, gone)
+    playlist.refresh_from_db()
+    ops.add_items(playlist, playlist.owner, new, None)
+    items = PlaylistItem.objects.filter(playlist=playlist).count()
+
+    with Stopwatch() as watch:
+        event, result = sync_base(base)
+
+    minimal_writes = sum(
+        _least_writes(before[child.pk], child.synced_uris)
+        for child in ChildPlaylist.objects.filter(base=base)
+    )
+    reads = 1 + math.ceil(items / 50)
+    checks = result.calls_by_endpoint.get("GET /me/playlists", 0) + max(
+        0, result.calls_by_endpoint.get("GET /playlists/{id}", 0) - 1
+    )
+    writes = sum(
+        count
+        for endpoint, count in result.calls_by_endpoint.items()
+        if not endpoint.startswith("GET")
+    )
+    ok = event.status == "completed" and writes == minimal_writes and _children_correct(base)
+    return Outcome(
+        spotify_calls=result.calls,
+        minimum_calls=reads + minimal_writes,
+        ok=ok,
+        wall_s=watch.seconds,
+        notes=(
+            f"base reads {reads} + writes {writes} (minimal {minimal_writes}) + child checks "
+            f"{checks}"
+        ),
+        extra={"calls_by_endpoint": result.calls_by_endpoint},
+    )
+
+
+def memory_10k_20_children(server) -> Outcome:
+    from sync.engine import sync_base
+
+    _, _, base = _setup("bench-sync-big", BIG_ITEMS, BIG_CHILDREN, BIG_ITEMS)
+    harness.reset_peak_rss()
+    with Stopwatch() as watch:
+        event, result = sync_base(base)
+    peak = harness.peak_rss_mb()
+    sizes = [report.size for report in result.children.values()]
+    minimum = math.ceil(BIG_ITEMS / 50) + sum(1 + math.ceil(size / 100) for size in sizes)
+    return Outcome(
+        spotify_calls=result.calls,
+        minimum_calls=minimum,
+        ok=event.status == "completed" and peak < MEMORY_LIMIT_MB,
+        rows=BIG_ITEMS,
+        wall_s=watch.seconds,
+        notes=f"peak RSS {peak:.0f} MB during the sync (limit {MEMORY_LIMIT_MB})",
+    )
+
+
+SCENARIOS = {
+    "sync_cold_5k_10_children": cold_5k_10_children,
+    "sync_unchanged_resync": unchanged_resync,
+    "sync_100_changed": changed_100,
+    "sync_memory_10k_20_children": memory_10k_20_children,
+}
+
+
+def main(argv: list[str]) -> int:
+    env = harness.configure_environment()
+    # Our own database and folder: `make bench` may be running beside us.
+    env["TUNEKEEPER_VAR_DIR"] = str(harness.ROOT / "var" / "bench-sync")
+    if env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = env["DATABASE_URL"].replace("_bench", "_syncbench")
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    names = argv or list(SCENARIOS)
+    for name in names:
+        harness.SCENARIOS[name] = SCENARIOS[name]
+    database = harness.reset_database()
+    sha = harness.git_sha()
+    results = []
+    with harness.SandboxServer(env) as server:
+        for name in names:
+            result = harness.run(name, server, database, sha)
+            results.append(result)
+            minimum = "" if result.minimum_calls is None else f" (minimum {result.minimum_calls})"
+            print(
+                f"{name}: {result.spotify_calls} calls{minimum}, {result.wall_s:.2f} s, "
+                f"peak {result.peak_rss_mb:.0f} MB, {'ok' if result.ok else 'NOT OK'} "
+                f"— {result.notes}",
+                flush=True,
+            )
+    return 0 if all(result.ok for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
