@@ -6,6 +6,8 @@ it wrote during this run, so a track that sits in 40 playlists is written once.
 
 Rows are sorted by primary key before each upsert: two refreshes (two users) writing the same
 catalog rows then take their row locks in the same order and cannot deadlock on PostgreSQL.
+Artist links are upserts on (track, position) too, never delete-then-insert, so two refreshes
+writing the same track's links wait for each other instead of failing on the unique key.
 """
 
 from __future__ import annotations
@@ -76,6 +78,16 @@ def _largest_image(images: tuple[types.Image, ...]) -> str:
 def _release_year(album: types.Album) -> int | None:
     year = album.release_year
     return year if year and year > 0 else None
+
+
+def _drop_positions_past(model, key: str, counts: dict[str, int]) -> None:
+    """Delete link rows beyond each owner's current artist count (an artist was dropped from
+    the credit). One DELETE per distinct count: a handful per batch, none on most."""
+    by_count: dict[int, list[str]] = {}
+    for ident, count in counts.items():
+        by_count.setdefault(count, []).append(ident)
+    for count, idents in by_count.items():
+        model.objects.filter(**{f"{key}__in": idents, "position__gte": count}).delete()
 
 
 @dataclass
@@ -239,8 +251,6 @@ class CatalogWriter:
                 update=update,
                 batch_size=self.batch_size,
             )
-            # Links are rewritten whole: an album's artist list is short and rarely changes.
-            AlbumArtist.objects.filter(album_id__in=[album.id for album in albums]).delete()
             bulk.write(
                 AlbumArtist,
                 ["album", "artist", "position"],
@@ -249,7 +259,12 @@ class CatalogWriter:
                     for album in albums
                     for position, ref in enumerate(a for a in album.artists if a.id)
                 ],
+                unique=["album", "position"],
+                update=["artist"],
                 batch_size=self.batch_size,
+            )
+            _drop_positions_past(
+                AlbumArtist, "album_id", {a.id: sum(1 for r in a.artists if r.id) for a in albums}
             )
             self.written_albums += len(albums)
             pending.clear()
@@ -297,12 +312,16 @@ class CatalogWriter:
             update=TRACK_FIELDS,
             batch_size=self.batch_size,
         )
-        TrackArtist.objects.filter(track_id__in=[track.id for track in tracks]).delete()
         bulk.write(
             TrackArtist,
             ["track", "artist", "position", "role"],
             links,
+            unique=["track", "position"],
+            update=["artist", "role"],
             batch_size=self.batch_size,
+        )
+        _drop_positions_past(
+            TrackArtist, "track_id", {t.id: sum(1 for r in t.artists if r.id) for t in tracks}
         )
         self.written_tracks += len(rows)
         self._tracks = {}
