@@ -24,9 +24,10 @@ from spotify.emulator.api import (
     paging,
     requires,
     route,
+    user_object,
 )
 from spotify.emulator.ids import base62_id, is_base62_id
-from spotify.emulator.models import Playlist, PlaylistFollow, PlaylistItem
+from spotify.emulator.models import Playlist, PlaylistFollow, PlaylistItem, SandboxUser
 from spotify.emulator.shapes import Shapes, items_queryset
 
 ITEMS_PAGE_MAX = 50
@@ -196,7 +197,7 @@ def change_playlist_details(request, user, playlist_id):
     return empty(200)
 
 
-playlist = route(GET=read_playlist, PUT=change_playlist_details)
+playlist_detail = route(GET=read_playlist, PUT=change_playlist_details)
 
 
 # --- /playlists/{id}/items ------------------------------------------------------------------------
@@ -361,3 +362,56 @@ def remove_tracks_old(request, user, playlist_id):
 playlist_tracks_old = route(
     GET=list_tracks_old, POST=add_tracks_old, PUT=update_tracks_old, DELETE=remove_tracks_old
 )
+
+
+# --- /users/{id} and /users/{id}/playlists: removed in development mode ---------------------------
+
+
+def _sandbox_user(user_id: str) -> SandboxUser:
+    _removed_in_development_mode()
+    other = SandboxUser.objects.filter(spotify_id=user_id).first()
+    if other is None:
+        raise ApiError(404, "Resource not found")
+    return other
+
+
+def read_user(request, user, user_id):
+    other = _sandbox_user(user_id)
+    data = user_object(other, Shapes(request).api)
+    data.pop("account_id")  # a PublicUserObject
+    return ok(data)
+
+
+@requires(*READ_SCOPES)
+def list_user_playlists(request, user, user_id):
+    other = _sandbox_user(user_id)
+    limit, offset = limit_offset(request, max_offset=100_000)
+    # Another user's public playlists; one's own list includes the private ones.
+    rows = (
+        Playlist.objects.filter(owner=other).select_related("owner").order_by("-created_at", "-id")
+    )
+    if other.pk != user.pk:
+        rows = rows.filter(public=True)
+    total = rows.count()
+    page = list(rows[offset : offset + limit])
+    counts = dict(
+        PlaylistItem.objects.filter(playlist__in=page)
+        .values("playlist_id")
+        .annotate(n=Count("id"))
+        .values_list("playlist_id", "n")
+    )
+    shapes = Shapes(request)
+    items = [shapes.playlist_simple(p, items_total=counts.get(p.pk, 0)) for p in page]
+    return ok(paging(request, items, total=total, limit=limit, offset=offset))
+
+
+@requires(*MODIFY_SCOPES)
+def create_user_playlist(request, user, user_id):
+    other = _sandbox_user(user_id)
+    if other.pk != user.pk:
+        raise ApiError(403, "You cannot create a playlist for another user")
+    return create_playlist(request, user)
+
+
+user_profile = route(GET=read_user)
+user_playlists = route(GET=list_user_playlists, POST=create_user_playlist)

@@ -350,3 +350,20 @@ def test_the_old_tracks_path_works_in_extended_mode(api, own_playlist, extended)
     assert api.post(path, {"uris": [track]}).status_code == 201
     assert api.delete(path, {"tracks": [{"uri": track}]}).status_code == 200
     assert track not in uris(own_playlist)
+
+
+def test_other_users_and_their_playlists_are_removed_in_development_mode(api, library):
+    assert api.get("/users/gracehopper").status_code == 403
+    assert api.get("/users/gracehopper/playlists").status_code == 403
+    assert api.post("/users/adalovelace/playlists", {"name": "x"}).status_code == 403
+
+
+def test_other_users_and_their_public_playlists_in_extended_mode(api, grace_api, library, extended):
+    profile = grace_api.get("/users/adalovelace").json()
+    assert profile["id"] == "adalovelace" and "account_id" not in profile
+    public = Playlist.objects.filter(owner=library, public=True).count()
+    assert grace_api.get("/users/adalovelace/playlists").json()["total"] == public
+    assert api.get("/users/adalovelace/playlists").json()["total"] == 2
+    assert api.post("/users/adalovelace/playlists", {"name": "Old way"}).status_code == 201
+    assert api.post("/users/gracehopper/playlists", {"name": "Hers"}).status_code == 403
+    assert api.get("/users/nobody").status_code == 404
