@@ -7,6 +7,7 @@ same template the full page uses.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -51,6 +52,8 @@ def index(request):
     latest = {kind: model.objects.filter(user=user).first() for kind, model in JOB_MODELS.items()}
     context = {
         "overview": library.overview(user),
+        "reviews": library.review_queue(user)[:5],
+        "musicbrainz_ready": bool((settings.MUSICBRAINZ_CONTACT or "").strip()),
         "playlists": user.playlists.all(),
         "genres": library.genre_choices(user),
         "jobs": {

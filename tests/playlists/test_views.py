@@ -43,7 +43,8 @@ def tag(track_id: str, *names: str) -> None:
         TrackGenre.objects.create(track_id=track_id, genre=genre, weight=3, source="recording")
 
 
-def test_the_library_page_lists_playlists_counts_and_genre_coverage(ada, ada_client):
+def test_the_library_page_lists_playlists_counts_and_genre_coverage(ada, ada_client, settings):
+    settings.MUSICBRAINZ_CONTACT = ""
     mirrored_playlist(ada, "pl-a", range(0, 8), name="Morning")
     mirrored_playlist(ada, "pl-b", range(4, 12), name="Evening")
     tag(tid(0), "rock")
@@ -58,6 +59,7 @@ def test_the_library_page_lists_playlists_counts_and_genre_coverage(ada, ada_cli
     assert "12 tracks" in html
     assert "25% of tracks have genres" in html  # 3 of 12
     assert "CC BY-NC-SA 3.0" in html  # genres are shown: the attribution is there
+    assert "set MUSICBRAINZ_CONTACT" in html and reverse("library_enrich") not in html
 
 
 def test_the_track_table_filters_and_pages_on_the_server(ada, ada_client):
@@ -180,6 +182,8 @@ def test_a_review_is_decided_over_htmx_and_the_row_swaps(ada, ada_client):
         candidate={"mbid": "rec-1", "title": "Song 1", "artist": "Artist 1", "length_ms": 180000},
     )  # fmt: skip
     assert "Song 1" in ada_client.get(reverse("library_review")).content.decode()
+    library_page = ada_client.get(reverse("library")).content.decode()
+    assert reverse("library_review_accept", args=[tid(1)]) in library_page  # on the page too
 
     response = ada_client.post(
         reverse("library_review_accept", args=[tid(1)]), HTTP_HX_REQUEST="true"
