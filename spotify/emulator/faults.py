@@ -118,6 +118,9 @@ class Faults:
     # Open question §8.4: with more than `limit` plays after the cursor, serve the newest or the
     # oldest of them.
     recently_played_after: str = "newest"
+    # Open question §8.6: the documented cap on a playlist-items page is 50; the API was seen
+    # accepting 100. Set 100 to emulate that.
+    playlist_items_max_limit: int = 50
     seed: int = 0
 
 
@@ -199,6 +202,8 @@ def _check(faults: Faults) -> None:
     for name in ("storm_retry_after", "access_token_seconds", "seed"):
         if not isinstance(getattr(faults, name), int) or isinstance(getattr(faults, name), bool):
             problems.append(f"{name} must be a whole number")
+    if faults.playlist_items_max_limit not in range(1, 101):
+        problems.append("playlist_items_max_limit must be between 1 and 100")
     for name in ("after_apply", "library_artist_uris"):
         if not isinstance(getattr(faults, name), bool):
             problems.append(f"{name} must be true or false")

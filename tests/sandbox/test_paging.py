@@ -121,3 +121,12 @@ def test_paging_a_10000_item_playlist_takes_200_requests_and_seconds(api, ada):
         .values_list("uri", flat=True)
     )
     assert elapsed < 60, f"{elapsed:.1f} s for 200 pages"
+
+
+def test_the_items_page_cap_is_a_knob(api, own_playlist):
+    from spotify.emulator import faults
+
+    path = f"/playlists/{own_playlist.spotify_id}/items"
+    assert api.get(path, limit=100).status_code == 400
+    faults.configure(playlist_items_max_limit=100)
+    assert len(api.get(path, limit=100).json()["items"]) == 40
