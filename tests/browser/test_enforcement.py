@@ -1,0 +1,82 @@
+"""A person blocks artists, reviews the dry run, executes it, and rolls it back — in Chromium,
+with a real worker doing the Spotify work against the sandbox."""
+
+import re
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+
+from enforcement.benchmark import library_state
+from enforcement.models import ActionBatch, ItemKind
+from ops.jobs import JobStatus
+from tests.enforcement.conftest import make_scene, worker_process
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, base_url: str):
+    """Connect Spotify through the sandbox consent page, as a person would."""
+
+    def through_the_browser(owner):
+        page.goto(base_url + "/")
+        page.get_by_role("button", name="Connect Spotify").click()
+        page.wait_for_url("**/sandbox-spotify/accounts/authorize**")
+        page.get_by_label(owner.display_name).check()
+        page.get_by_role("button", name="Agree").click()
+        page.wait_for_url("**/dashboard/")
+        return SocialAccount.objects.get(provider="spotify", uid=owner.account_id).user
+
+    return through_the_browser
+
+
+def test_plan_execute_and_roll_back_from_the_blocklist_page(page, sandbox_site):
+    base = sandbox_site.url
+    scene = make_scene(
+        "browser-person",
+        log_in=log_in(page, base),
+        liked_blocked=45,
+        albums_blocked=3,
+        blocked_artists=8,
+        playlists=[(12, 6), (5, 5)],
+    )
+
+    page.goto(base + "/blocklist/")
+    assert page.get_by_role("heading", name="Blocklist", exact=True).is_visible()
+    page.get_by_role("button", name="Plan a dry run").click()
+    page.wait_for_url(re.compile(r".*/blocklist/batches/\d+/$"))
+    assert page.get_by_role("heading", name="Plan (dry run)").is_visible()
+    assert page.get_by_text("Before you execute").is_visible()
+    assert page.get_by_text("come back with today's date").first.is_visible()
+    calls = page.get_by_test_id("calls-needed")
+    assert calls.inner_text() == str(scene.world.minimum_calls)
+
+    # Untick one liked song: 45 → 44 liked songs, 2 library chunks still; the estimate follows.
+    plan = ActionBatch.objects.get(user=scene.user, dry_run=True)
+    kept = plan.items.filter(kind=ItemKind.LIKED_TRACK).order_by("id").first()
+    selected = page.get_by_test_id("actions-selected")
+    before = int(selected.inner_text())
+    page.get_by_label(f"Include {kept.label}").uncheck()
+    page.wait_for_function(
+        "n => document.querySelector('[data-testid=actions-selected]').innerText == String(n)",
+        arg=before - 1,
+    )
+
+    with worker_process(base, "browser"):
+        page.get_by_role("button", name="Execute").click()
+        page.wait_for_url(re.compile(r".*/blocklist/batches/\d+/$"))
+        # The progress partial polls; when the batch finishes the page reloads with the audit.
+        page.get_by_role("heading", name="Roll back").wait_for(timeout=90_000)
+        run = ActionBatch.objects.get(pk=plan.pk)
+        assert run.status == JobStatus.COMPLETED and run.done == before - 1
+        assert kept.uri in library_state(scene.owner).liked
+        assert page.get_by_text(f"Done: {before - 1} removed").is_visible()
+
+        page.get_by_role("button", name="Roll back everything").click()
+        page.wait_for_url(re.compile(r".*/blocklist/batches/\d+/$"))
+        assert page.get_by_role("heading", name=f"Rollback of batch {plan.pk}").is_visible()
+        # Restoring counts positions: a song that was in a playlist twice is restored twice.
+        page.get_by_text(re.compile(r"Done: \d+ restored")).wait_for(timeout=90_000)
+        undo = ActionBatch.objects.get(parent=plan)
+        assert undo.status == JobStatus.COMPLETED and undo.failed == 0
+
+    assert library_state(scene.owner) == scene.original
