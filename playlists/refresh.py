@@ -438,6 +438,48 @@ def _mirror_followed_artists(client, user, state, writer, progress, timer, full)
     return len(wanted)
 
 
+# --- extended mode: Spotify's own artist genres -------------------------------------------------
+
+
+def fill_spotify_genres(user, client, writer: CatalogWriter, progress: _Progress) -> int:
+    """Extended-mode apps still get artist genres: fetch them 50 artists per call for the
+    user's artists that have none yet, then give each track the union of its artists'
+    genres. Returns the number of artists fetched (development mode: 0, no calls)."""
+    from playlists.models import Artist, Track, TrackArtist
+
+    missing = list(
+        Artist.objects.filter(genres__isnull=True, track_links__track__library_rows__user=user)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    if missing:
+        progress.saw(0, step=f"Genres of {len(missing)} artists (extended mode)")
+        for artist in client.several_artists(missing):
+            if artist is not None:
+                writer.add_artist(artist)
+        writer.flush()
+    track_ids = list(
+        Track.objects.filter(spotify_genres__isnull=True, library_rows__user=user).values_list(
+            "pk", flat=True
+        )
+    )
+    for start in range(0, len(track_ids), 1000):
+        chunk = track_ids[start : start + 1000]
+        genres: dict[str, list[str]] = {track_id: [] for track_id in chunk}
+        for track_id, artist_genres in TrackArtist.objects.filter(track_id__in=chunk).values_list(
+            "track_id", "artist__genres"
+        ):
+            for genre in artist_genres or ():
+                if genre not in genres[track_id]:
+                    genres[track_id].append(genre)
+        Track.objects.bulk_update(
+            [Track(pk=track_id, spotify_genres=names) for track_id, names in genres.items()],
+            ["spotify_genres"],
+            batch_size=500,
+        )
+    return len(missing)
+
+
 # --- the per-user track index -------------------------------------------------------------------
 
 
@@ -540,6 +582,9 @@ def refresh_library(
         result.followed_artists = _mirror_followed_artists(
             client, user, state, writer, progress, timer, full
         )
+        if client.extended:
+            with timer:
+                fill_spotify_genres(user, client, writer, progress)
         state.refreshed_at = clock.now()
     finally:
         # Whatever was mirrored (completely) so far is worth indexing and counting; when

@@ -110,6 +110,7 @@ class FakeSpotify:
     created: list[dict] = field(default_factory=list)
     added: list[list[str]] = field(default_factory=list)
     searches: dict[str, list[dict]] = field(default_factory=dict)  # q → track objects
+    artist_genres: dict[str, list[str]] = field(default_factory=dict)  # extended mode
 
     def __post_init__(self):
         self.api = self.api or settings.SPOTIFY_API_BASE_URL
@@ -262,6 +263,23 @@ class FakeSpotify:
         }
         return 200, {}, json.dumps(data)
 
+    def _artists(self, request):
+        # Extended mode only: GET /artists?ids=… with Spotify's own genres.
+        ids = parse_qs(urlparse(request.url).query)["ids"][0].split(",")
+        artists = [
+            {
+                "id": artist_id,
+                "name": f"Artist {int(artist_id[2:])}",
+                "uri": f"spotify:artist:{artist_id}",
+                "type": "artist",
+                "genres": self.artist_genres.get(artist_id, []),
+                "popularity": 50,
+                "images": [],
+            }
+            for artist_id in ids
+        ]
+        return 200, {}, json.dumps({"artists": artists})
+
     def register(self, rsps: responses.RequestsMock) -> None:
         api = re.escape(self.api)
         rsps.add_callback(
@@ -295,6 +313,7 @@ class FakeSpotify:
         rsps.add_callback(
             responses.GET, re.compile(rf"{api}/search(\?.*)?$"), callback=self._search
         )
+        rsps.add_callback(responses.GET, re.compile(rf"{api}/artists\?.*$"), callback=self._artists)
         rsps.add_callback(
             responses.GET,
             re.compile(rf"{api}/me$"),

@@ -266,3 +266,24 @@ def test_the_management_command_refreshes_and_prints_the_cost(ada, library, caps
     assert printed["calls"] == 12 and printed["items_seen"] == 313
     call_command("refresh_library", "--user", str(ada.pk))
     assert "4 calls" in capsys.readouterr().out  # list page + three fingerprints
+
+
+def test_extended_mode_fills_spotify_genres_with_one_call_per_50_artists(ada, spotify, settings):
+    settings.SPOTIFY_API_MODE = "extended"
+    spotify.add_playlist("pl-1", range(0, 70))  # artists 0..6 (n % 7)
+    spotify.artist_genres = {"ar00000000000000000003": ["dream pop", "shoegaze"]}
+
+    refresh_library(ada)
+    refresh_library(ada)  # known genres: nothing fetched again
+
+    assert calls("GET /artists") == 1
+    track = Track.objects.get(pk=track_json(3)["id"])
+    assert track.spotify_genres == ["dream pop", "shoegaze"]
+    assert Track.objects.get(pk=track_json(4)["id"]).spotify_genres == []
+    assert Artist.objects.get(pk="ar00000000000000000003").popularity == 50
+
+
+def test_development_mode_never_asks_for_artists(ada, library):
+    refresh_library(ada)
+    assert calls("GET /artists") == 0
+    assert Track.objects.filter(spotify_genres__isnull=False).count() == 0
