@@ -452,9 +452,13 @@ def tracks_to_enrich(user):
         Track.objects.filter(library_rows__user=user)
         .filter(
             Q(enrichment__isnull=True)
-            | Q(
-                enrichment__status=EnrichmentStatus.MATCHED,
-                enrichment__enriched_at__lt=now - FOUND_TTL,
+            | (
+                Q(
+                    enrichment__status=EnrichmentStatus.MATCHED,
+                    enrichment__enriched_at__lt=now - FOUND_TTL,
+                )
+                # A person's decision does not expire: only automatic matches are redone.
+                & ~Q(enrichment__method=EnrichmentMethod.REVIEWED)
             )
             | Q(
                 enrichment__status=EnrichmentStatus.NO_MATCH,

@@ -1,6 +1,7 @@
 """MusicBrainz enrichment against recorded response shapes: the ISRC path, the search fallback
 and its confidence gates, the cache, pacing, 503 handling and the ledger."""
 
+from datetime import timedelta
 from itertools import pairwise
 
 import pytest
@@ -408,3 +409,23 @@ def test_a_long_backlog_continues_in_a_new_run(
     assert 0 < result.remaining < 4
     assert job.status == JobStatus.QUEUED and job.done == result.tracks
     assert sent == [job.pk]  # the next run is queued after the commit
+
+
+def test_old_automatic_results_are_redone_but_a_persons_decision_is_kept(ada, rsps, fake_clock):
+    old_auto, old_reviewed, fresh = in_library(
+        ada,
+        spotify_track(1, "A", "Nobody", isrc=None, album="a1"),
+        spotify_track(2, "B", "Nobody", isrc=None, album="a2"),
+        spotify_track(3, "C", "Nobody", isrc=None, album="a3"),
+    )
+    long_ago = clock.now() - enrichment.FOUND_TTL - timedelta(days=1)
+    for track, method, when in (
+        (old_auto, "isrc", long_ago),
+        (old_reviewed, "reviewed", long_ago),
+        (fresh, "isrc", clock.now()),
+    ):
+        TrackEnrichment.objects.create(
+            track=track, status=EnrichmentStatus.MATCHED, method=method, enriched_at=when
+        )
+
+    assert list(enrichment.tracks_to_enrich(ada)) == [old_auto]
