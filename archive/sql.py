@@ -44,7 +44,7 @@ def insert(
         return []
     table = model._meta.db_table
     if connection.vendor == "postgresql":
-        return _insert_unnest(model, table, columns, rows, conflict, update, returning)
+        return _insert_copy(model, table, columns, rows, conflict, update, returning)
     quote = connection.ops.quote_name
     column_list = ", ".join(quote(c) for c in columns)
     row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -73,23 +73,30 @@ def add_to(table: str, columns: Sequence[str]) -> str:
     )
 
 
-def _insert_unnest(model, table, columns, rows, conflict, update, returning) -> list[tuple]:
-    """PostgreSQL: one array parameter per column, unnested into rows. Thousands of rows cost
-    a handful of parameters, so the driver neither builds nor parses a huge statement."""
+def _insert_copy(model, table, columns, rows, conflict, update, returning) -> list[tuple]:
+    """PostgreSQL: COPY the rows into a session-local staging table, then one
+    INSERT … SELECT … ON CONFLICT. COPY's row formatting runs in psycopg's C code, so thousands
+    of rows cost no per-value Python work and no giant statement to parse."""
+    import psycopg
+
     quote = connection.ops.quote_name
-    fields = {field.attname: field for field in model._meta.concrete_fields}
-    arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
     column_list = ", ".join(quote(c) for c in columns)
+    staging = quote(f"staging_{table}"[:63])
     action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
     tail = f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else ""
     conflict_list = ", ".join(quote(c) for c in conflict)
-    sql = f"INSERT INTO {quote(table)} ({column_list}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-    sql += f"ON CONFLICT ({conflict_list}) {action}{tail}"
-    import psycopg
-
     connection.ensure_connection()
-    # A server-binding cursor with binary parameters: psycopg's C dumpers, no text escaping of
-    # every array element (Django's own cursors bind on the client, text only).
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)], binary=True)
+        # ON COMMIT DELETE ROWS: emptied by every commit; TRUNCATE covers two calls in one.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {column_list} FROM {quote(table)} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {staging}")
+        with cursor.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        sql = f"INSERT INTO {quote(table)} ({column_list}) SELECT {column_list} "
+        sql += f"FROM {staging} ON CONFLICT ({conflict_list}) {action}{tail}"
+        cursor.execute(sql)
         return cursor.fetchall() if returning else []
