@@ -302,3 +302,21 @@ def test_confirming_twice_queues_creation_once(ada):
 
     assert confirm_import(job, set()) is True
     assert confirm_import(job, set()) is False
+
+
+@pytest.mark.django_db
+def test_the_import_page_polls_while_matching_then_reloads_into_the_preview(ada, ada_client):
+    from tests.playlists.factories import parsed_text
+
+    job = start_import(ada, parsed_text("A - B"), name="x", file_name="x.txt")
+    url = reverse("library_import_detail", args=[job.pk])
+
+    polling = ada_client.get(url, HTTP_HX_REQUEST="true")
+    assert f'hx-get="{url}"' in polling.content.decode() and "HX-Refresh" not in polling
+
+    PlaylistImport.objects.filter(pk=job.pk).update(
+        status=JobStatus.COMPLETED, stage=ImportStage.PREVIEW
+    )
+    done = ada_client.get(url, HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
+    assert "Create “x” on Spotify" in ada_client.get(url).content.decode()
