@@ -71,3 +71,27 @@ def test_cached_stats_show_new_plays_at_once(client, listener):
         store(listener.pk, [NewPlay(track_id(1), T0 + timedelta(days=3), "poll", duration_ms=1)])
     after = client.get(reverse("history_stats"), june).content.decode()
     assert "<strong>41</strong> plays" in after
+
+
+def test_changing_the_time_zone_recounts_the_stats(
+    client, listener, monkeypatch, django_capture_on_commit_callbacks
+):
+    from archive import tasks
+    from archive.models import HistoryProfile, HourlyListening
+
+    monkeypatch.setattr(tasks.rebuild_rollups_task, "delay", tasks.rebuild_rollups_task)
+    before = set(HourlyListening.objects.filter(user=listener).values_list("hour", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("history_time_zone"), {"time_zone": "Asia/Tokyo"})
+    assert response.status_code == 302
+    profile = HistoryProfile.objects.get(user=listener)
+    assert profile.time_zone == profile.rollup_time_zone == "Asia/Tokyo"
+    after = set(HourlyListening.objects.filter(user=listener).values_list("hour", flat=True))
+    assert after == {(hour + 7) % 24 for hour in before}  # Berlin (CEST) → Tokyo: +7 h
+
+
+def test_an_unknown_time_zone_is_refused(client, listener):
+    from archive.models import HistoryProfile
+
+    client.post(reverse("history_time_zone"), {"time_zone": "Mars/Olympus_Mons"})
+    assert HistoryProfile.objects.get(user=listener).time_zone == "Europe/Berlin"
