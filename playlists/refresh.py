@@ -533,9 +533,12 @@ def refresh_library(
         me = spotify_user_id(user, client)
         if progress.job is not None:
             progress.job.advance(by=0, step="Reading your playlists")
-        summaries: list[types.PlaylistSummary] = []
+        listed: dict[str, types.PlaylistSummary] = {}
         for page in client.my_playlists():
-            summaries += page.items
+            for summary in page.items:
+                # A playlist listed twice (it moved while we paged) is one row.
+                listed.setdefault(summary.id, summary)
+        summaries = list(listed.values())
         result.playlists_listed = len(summaries)
         with timer:
             playlists = _upsert_playlists(user, summaries, me, now)

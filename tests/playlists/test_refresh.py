@@ -287,3 +287,13 @@ def test_development_mode_never_asks_for_artists(ada, library):
     refresh_library(ada)
     assert calls("GET /artists") == 0
     assert Track.objects.filter(spotify_genres__isnull=False).count() == 0
+
+
+def test_a_playlist_listed_twice_while_paging_is_mirrored_once(ada, spotify):
+    playlist = spotify.add_playlist("pl-twice", range(3))
+    spotify.playlists.append(playlist)  # it moved between two list pages
+
+    result = refresh_library(ada)
+
+    assert result.playlists_listed == 1 and result.playlists_read == 1
+    assert Playlist.objects.get(spotify_id="pl-twice").item_count == 3
