@@ -48,10 +48,12 @@ class PlayEvent(models.Model):
     incognito = models.BooleanField(null=True, blank=True)
 
     class Meta:
+        # One index does both jobs: uniqueness of (user, track, played_at) — column order does
+        # not matter to it or to ON CONFLICT — and every "this user's plays between" scan,
+        # which reads its (user, played_at) prefix. A second index would slow every insert.
         constraints = [
-            models.UniqueConstraint(fields=["user", "track", "played_at"], name="play_once")
+            models.UniqueConstraint(fields=["user", "played_at", "track"], name="play_once")
         ]
-        indexes = [models.Index(fields=["user", "played_at"], name="play_user_time")]
         ordering = ["user", "-played_at"]
 
     def __str__(self) -> str:

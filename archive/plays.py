@@ -112,7 +112,7 @@ def store(user_id: int, plays: Sequence[NewPlay]) -> list[NewPlay]:
             )
             for p in fresh
         ],
-        conflict=["user_id", "track_id", "played_at"],
+        conflict=["user_id", "played_at", "track_id"],
         returning=["track_id", "played_at"],
     )
     if len(written) != len(fresh):  # a conflict the dedupe did not foresee: keep what went in
