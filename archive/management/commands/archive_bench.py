@@ -9,6 +9,7 @@ Both create their own user ("bench-archive-…") and leave the rows behind for i
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import statistics
@@ -26,6 +27,11 @@ from archive import conf
 from archive.models import HistoryProfile
 
 FILE_RECORDS = 25_000  # about what one of Spotify's ~12 MB files holds
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mb() -> float:
@@ -146,6 +152,7 @@ class Command(BaseCommand):
             size = sum(f.path.stat().st_size for f in files)
             user = self._user("import")
             baseline = peak_rss_mb()
+            cpu_before = cpu_seconds()
             started = time.perf_counter()
             job = create_job(user, files, enqueue=False)
             job = claim(job.pk)
@@ -163,7 +170,9 @@ class Command(BaseCommand):
             f"{elapsed:.1f} s = {records / elapsed:,.0f} records/s; "
             f"imported {totals['imported']:,}, too short {totals['too_short']:,}, "
             f"podcasts {totals['podcasts']:,}; status {job.status}; "
-            f"peak RSS {peak_rss_mb():,.0f} MB (baseline before import {baseline:,.0f} MB)"
+            f"peak RSS {peak_rss_mb():,.0f} MB (baseline before import {baseline:,.0f} MB); "
+            f"this process's CPU {cpu_seconds() - cpu_before:.1f} s; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
 
     def bench_stats(self, plays: int, tracks: int, requests: int, reuse: bool) -> None:
