@@ -61,8 +61,12 @@ def _locked_playlist(playlist_id: str, user) -> Playlist:
 
 def _items_page(request, shapes: Shapes, playlist: Playlist, *, limit, offset, path, params):
     keys = shapes.item_keys()
-    rows = list(items_queryset(playlist)[offset : offset + limit])
     total = PlaylistItem.objects.filter(playlist=playlist).count()
+    # Positions are dense (every write keeps them so), so a page is an index range — as cheap at
+    # offset 9,950 as at 0, whatever the planner thinks of the joins.
+    rows = list(items_queryset(playlist).filter(position__gte=offset, position__lt=offset + limit))
+    if len(rows) != max(0, min(limit, total - offset)):
+        rows = list(items_queryset(playlist)[offset : offset + limit])  # not dense: never, but safe
     items = [shapes.playlist_item(row, keys) for row in rows]
     return paging(request, items, total=total, limit=limit, offset=offset, path=path, params=params)
 

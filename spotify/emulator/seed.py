@@ -380,6 +380,19 @@ def _insert(model, fields: list[str], rows: list[tuple]) -> None:
             cursor.executemany(sql, rows[start : start + 5000])
 
 
+def analyze() -> None:
+    """Refresh PostgreSQL's statistics after a bulk load, so its plans fit the new sizes
+    (autovacuum would get there, minutes later). SQLite plans from its indexes alone."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        model._meta.db_table
+        for model in (Artist, Album, Track, TrackArtist, PlaylistItem, SavedTrack, Play)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
+
+
 def _when(moment: datetime):
     return connection.ops.adapt_datetimefield_value(moment)
 
@@ -526,6 +539,7 @@ def seed_playlist(
             mix=mix or ItemMix(duplicates=0, local=0, unavailable=0),
         )
         _insert(PlaylistItem, ITEM_FIELDS, rows)
+    analyze()
     return playlist
 
 
@@ -626,6 +640,7 @@ def seed_library(
             _insert(PlaylistItem, ITEM_FIELDS, rows)
             made.append(playlist)
         play_count = _plays(rng, user, pool, plays, anchor, made)
+    analyze()
     return {
         "liked": len(liked_rows),
         "saved_albums": albums,
