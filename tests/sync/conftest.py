@@ -44,24 +44,6 @@ def connect(django_user_model, sandbox_user, username: str | None = None):
     return user
 
 
-@pytest.fixture(autouse=True)
-def blocklist_tables_or_empty(monkeypatch):
-    """The blocklist (enforcement) is being built alongside: while its tables do not exist in
-    this tree yet, the sync sees an empty blocklist, as it would without the feature."""
-    from django.db import connection
-
-    from sync import selection
-
-    real = selection.blocked_track_ids
-
-    def guarded(user):
-        if "enforcement_blockentry" not in connection.introspection.table_names():
-            return set()
-        return real(user)
-
-    monkeypatch.setattr(selection, "blocked_track_ids", guarded)
-
-
 @pytest.fixture
 def sandbox_faults(transactional_db):
     faults.reset()
