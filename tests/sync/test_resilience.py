@@ -304,3 +304,17 @@ def test_stale_syncs_are_failed_and_live_or_paused_ones_left_alone(ada, base_pla
     assert statuses[paused.pk] == JobStatus.PAUSED
     dead.refresh_from_db()
     assert "10 minutes" in dead.error
+
+
+def test_an_outside_edit_of_an_unchanged_child_waits_for_a_full_check(synced, base_playlist):
+    base, child = synced
+    child_playlist = sandbox.Playlist.objects.get(spotify_id=child.spotify_id)
+    remove_from(child_playlist, uris_of(child.spotify_id)[:2])
+
+    _, quick = sync_base(base)
+    assert quick.calls == 1  # nothing in the base changed: the children are not looked at
+    _, full = sync_base(base, force=True)
+
+    assert uris_of(child.spotify_id) == uris_of(base_playlist.spotify_id)
+    assert full.children[str(child.pk)].note.startswith("Edited outside Tunekeeper")
+    assert full.base_read
