@@ -55,3 +55,24 @@ class ApiToken(models.Model):
     def revoke(self) -> None:
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+
+
+class IdempotentRequest(models.Model):
+    """A write sent with an Idempotency-Key: the same key from the same user gets the same
+    answer (the batch it made) instead of doing the work again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    operation = models.CharField(max_length=50)
+    object_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "operation", "key"], name="idempotency_key_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.key} → {self.object_id}"

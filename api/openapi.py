@@ -86,6 +86,120 @@ def page_of(item: str) -> dict:
 SCHEMAS["JobPage"] = page_of("Job")
 
 
+def job_with(extra_required: list[str], extra: dict) -> dict:
+    """A job kind's schema: the common Job fields (its `id` replaced) plus its own."""
+    base = SCHEMAS["Job"]
+    return {
+        "type": "object",
+        "required": [*base["required"], *extra_required],
+        "properties": {**base["properties"], "id": INTEGER, "job_id": STRING, **extra},
+    }
+
+
+SCHEMAS["SyncEvent"] = job_with(
+    ["base_playlist", "trigger", "calls", "stats"],
+    {
+        "base_playlist": INTEGER,
+        "trigger": STRING,
+        "calls": INTEGER,
+        "stats": {"type": "object"},
+        "warnings": nullable(STRING),
+    },
+)
+SCHEMAS["SyncRunning"] = {
+    "type": "object",
+    "required": ["error", "sync_event"],
+    "properties": {
+        "error": SCHEMAS["Error"]["properties"]["error"],
+        "sync_event": {"$ref": "#/components/schemas/SyncEvent"},
+    },
+}
+SCHEMAS["BasePlaylist"] = {
+    "type": "object",
+    "required": ["id", "name", "spotify_id", "schedule", "last_synced_at", "children"],
+    "properties": {
+        "id": INTEGER,
+        "name": STRING,
+        "spotify_id": STRING,
+        "schedule": STRING,
+        "last_synced_at": nullable(TIME),
+        "children": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "spotify_id", "order", "write_mode", "last_outcome"],
+                "properties": {
+                    "id": INTEGER,
+                    "name": STRING,
+                    "spotify_id": nullable(STRING),
+                    "order": STRING,
+                    "write_mode": {"enum": ["delta", "rebuild"]},
+                    "last_outcome": nullable(STRING),
+                },
+            },
+        },
+    },
+}
+SCHEMAS["BasePlaylistPage"] = page_of("BasePlaylist")
+SCHEMAS["SyncStatus"] = {
+    "type": "object",
+    "required": ["base_playlist", "running", "active_event", "latest_event", "last_synced_at"],
+    "properties": {
+        "base_playlist": INTEGER,
+        "running": {"type": "boolean"},
+        "active_event": nullable({"$ref": "#/components/schemas/SyncEvent"}),
+        "latest_event": nullable({"$ref": "#/components/schemas/SyncEvent"}),
+        "last_synced_at": nullable(TIME),
+    },
+}
+SCHEMAS["Batch"] = job_with(
+    ["mode", "dry_run", "parent", "failed", "calls_estimated", "calls_made", "items"],
+    {
+        "mode": {"enum": ["enforce", "rollback"]},
+        "dry_run": {"type": "boolean"},
+        "parent": nullable(INTEGER),
+        "failed": INTEGER,
+        "calls_estimated": INTEGER,
+        "calls_made": INTEGER,
+        "items": {"type": "object", "additionalProperties": INTEGER},
+    },
+)
+SCHEMAS["Play"] = {
+    "type": "object",
+    "required": ["played_at", "track_id", "track", "artists", "ms_played", "source"],
+    "properties": {
+        "played_at": TIME,
+        "track_id": nullable(STRING),
+        "track": nullable(STRING),
+        "artists": nullable(STRING),
+        "ms_played": nullable(INTEGER),
+        "source": STRING,
+    },
+}
+SCHEMAS["PlayPage"] = page_of("Play")
+TOP_ROW = {
+    "type": "object",
+    "required": ["label", "detail", "plays", "minutes"],
+    "properties": {"label": STRING, "detail": STRING, "plays": INTEGER, "minutes": INTEGER},
+}
+SCHEMAS["Stats"] = {
+    "type": "object",
+    "required": ["from", "to", "time_zone", "totals", "top"],
+    "properties": {
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "time_zone": STRING,
+        "totals": {
+            "type": "object",
+            "required": ["plays", "minutes"],
+            "properties": {"plays": INTEGER, "minutes": INTEGER},
+        },
+        "top": {"type": "object", "additionalProperties": {"type": "array", "items": TOP_ROW}},
+    },
+}
+SCHEMAS["ImportPage"] = page_of("Job")
+
+
 def json_response(description: str, schema: str) -> dict:
     return {
         "description": description,
@@ -107,6 +221,21 @@ PAGING = [
     },
 ]
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": STRING}
+PK = {"name": "pk", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+NOT_FOUND = {"404": json_response("Not yours, or no such thing", "Error")}
+BAD = {"400": json_response("A malformed request", "Error")}
+
+
+def json_body(properties: dict, required: list[str]) -> dict:
+    return {
+        "required": bool(required),
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "required": required, "properties": properties}
+            }
+        },
+    }
+
 
 PATHS: dict[str, dict] = {
     "/jobs": {
@@ -153,6 +282,139 @@ PATHS: dict[str, dict] = {
         }
     },
 }
+
+
+PATHS.update(
+    {
+        "/base-playlists": {
+            "get": {
+                "operationId": "listBasePlaylists",
+                "summary": "Your base playlists and their children",
+                "parameters": PAGING,
+                "responses": {"200": json_response("A page", "BasePlaylistPage"), **BAD, **ERRORS},
+            }
+        },
+        "/base-playlists/{pk}/sync": {
+            "post": {
+                "operationId": "syncBasePlaylist",
+                "summary": "Start a sync; 409 with the running one while a sync is in progress",
+                "parameters": [PK],
+                "requestBody": {
+                    **json_body({"force": {"type": "boolean"}}, []),
+                    "required": False,
+                },
+                "responses": {
+                    "202": json_response("Queued", "SyncEvent"),
+                    "409": json_response("A sync is running", "SyncRunning"),
+                    **NOT_FOUND,
+                    **BAD,
+                    **WRITE_ERRORS,
+                },
+            }
+        },
+        "/base-playlists/{pk}/sync-status": {
+            "get": {
+                "operationId": "syncStatus",
+                "parameters": [PK],
+                "responses": {"200": json_response("Status", "SyncStatus"), **NOT_FOUND, **ERRORS},
+            }
+        },
+        "/sync-events/{pk}": {
+            "get": {
+                "operationId": "getSyncEvent",
+                "parameters": [PK],
+                "responses": {
+                    "200": json_response("The event", "SyncEvent"),
+                    **NOT_FOUND,
+                    **ERRORS,
+                },
+            }
+        },
+        "/enforcement/plans": {
+            "post": {
+                "operationId": "planEnforcement",
+                "summary": "A dry run of your blocklist against the mirrored library",
+                "responses": {"201": json_response("The plan", "Batch"), **WRITE_ERRORS},
+            }
+        },
+        "/enforcement/execute": {
+            "post": {
+                "operationId": "executeEnforcement",
+                "summary": "Execute a plan; the same Idempotency-Key returns the same batch",
+                "parameters": [
+                    {"name": "Idempotency-Key", "in": "header", "required": True, "schema": STRING}
+                ],
+                "requestBody": json_body({"plan": INTEGER}, ["plan"]),
+                "responses": {
+                    "200": json_response("Already executed with this key or plan", "Batch"),
+                    "202": json_response("Queued", "Batch"),
+                    "409": json_response(
+                        "Another batch is running, or the plan was discarded", "Error"
+                    ),
+                    **NOT_FOUND,
+                    **BAD,
+                    **WRITE_ERRORS,
+                },
+            }
+        },
+        "/enforcement/batches/{pk}/progress": {
+            "get": {
+                "operationId": "batchProgress",
+                "parameters": [PK],
+                "responses": {"200": json_response("Progress", "Batch"), **NOT_FOUND, **ERRORS},
+            }
+        },
+        "/enforcement/rollback": {
+            "post": {
+                "operationId": "rollBack",
+                "summary": "Roll back a whole batch, or the listed items of it",
+                "requestBody": json_body(
+                    {"batch": INTEGER, "items": {"type": "array", "items": INTEGER}}, ["batch"]
+                ),
+                "responses": {
+                    "200": json_response("That rollback exists already", "Batch"),
+                    "202": json_response("Queued", "Batch"),
+                    "409": json_response("Not allowed now", "Error"),
+                    **NOT_FOUND,
+                    **BAD,
+                    **WRITE_ERRORS,
+                },
+            }
+        },
+        "/archive/plays": {
+            "get": {
+                "operationId": "recentPlays",
+                "parameters": PAGING,
+                "responses": {
+                    "200": json_response("Plays, newest first", "PlayPage"),
+                    **BAD,
+                    **ERRORS,
+                },
+            }
+        },
+        "/archive/stats": {
+            "get": {
+                "operationId": "stats",
+                "parameters": [
+                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                ],
+                "responses": {
+                    "200": json_response("Totals and top lists", "Stats"),
+                    **BAD,
+                    **ERRORS,
+                },
+            }
+        },
+        "/archive/imports": {
+            "get": {
+                "operationId": "historyImports",
+                "parameters": PAGING,
+                "responses": {"200": json_response("Import jobs", "ImportPage"), **BAD, **ERRORS},
+            }
+        },
+    }
+)
 
 
 def document(server_url: str) -> dict:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import views
+from api import domain_views, views
 
 app_name = "api"
 
@@ -10,4 +10,23 @@ urlpatterns = [
     path("jobs/<str:job_id>", views.job_detail, name="job"),
     path("jobs/<str:job_id>/retry", views.job_retry, name="job-retry"),
     path("rate-limits/spotify/status", views.spotify_status, name="spotify-status"),
+    path("base-playlists", domain_views.base_playlists, name="base-playlists"),
+    path("base-playlists/<int:pk>/sync", domain_views.base_sync, name="base-sync"),
+    path(
+        "base-playlists/<int:pk>/sync-status",
+        domain_views.base_sync_status,
+        name="base-sync-status",
+    ),
+    path("sync-events/<int:pk>", domain_views.sync_event, name="sync-event"),
+    path("enforcement/plans", domain_views.enforcement_plan, name="enforcement-plans"),
+    path("enforcement/execute", domain_views.enforcement_execute, name="enforcement-execute"),
+    path(
+        "enforcement/batches/<int:pk>/progress",
+        domain_views.enforcement_progress,
+        name="enforcement-progress",
+    ),
+    path("enforcement/rollback", domain_views.enforcement_rollback, name="enforcement-rollback"),
+    path("archive/plays", domain_views.recent_plays, name="archive-plays"),
+    path("archive/stats", domain_views.stats, name="archive-stats"),
+    path("archive/imports", domain_views.imports, name="archive-imports"),
 ]

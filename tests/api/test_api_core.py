@@ -115,7 +115,11 @@ def test_the_openapi_document_describes_every_api_route(api, read_token):
     document = api.get("/api/v1/openapi.json", read_token).json()
     assert document["openapi"].startswith("3.1")
     routes = {
-        "/" + route.route.removeprefix("api/v1/").replace("<str:", "{").replace(">", "}")
+        "/"
+        + route.route.removeprefix("api/v1/")
+        .replace("<str:", "{")
+        .replace("<int:", "{")
+        .replace(">", "}")
         for route in _walk(get_resolver().url_patterns)
         if route.route.startswith("api/v1/") and route.name != "api:openapi"
     }
