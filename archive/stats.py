@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
 
 from archive.models import (
@@ -345,6 +345,18 @@ def _query(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _analytic_query(sql: str, params: list) -> list[tuple]:
+    """PostgreSQL cannot estimate how many tracks a materialised CTE holds (it guesses tens
+    where there are tens of thousands) and then joins them one index probe at a time; with
+    nested loops off for this one statement it hashes, several times faster."""
+    if connection.vendor != "postgresql":
+        return _query(sql, params)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 @dataclass(frozen=True)
 class TopRow:
     label: str
@@ -404,7 +416,7 @@ def top_lists(user_id: int, period: Range, *, hide_blocked: bool = False) -> dic
                        GROUP BY g.name ORDER BY p DESC, m DESC, g.name LIMIT {TOP_N}) genres
     """
     lists: dict[str, list[TopRow]] = {"tracks": [], "artists": [], "albums": [], "genres": []}
-    for kind, label, detail, plays, ms in _query(sql, params):
+    for kind, label, detail, plays, ms in _analytic_query(sql, params):
         lists[kind].append(TopRow(label or "", detail or "", int(plays), int(ms or 0) // 60_000))
     for rows in lists.values():  # UNION ALL promises no order: put each list back in order
         rows.sort(key=lambda row: (-row.plays, -row.minutes))
