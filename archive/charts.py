@@ -94,7 +94,7 @@ def bar_chart(
         if index % every == 0
     ]
     y_ticks = [
-        Tick(left - 4, round(top + plot_height * (1 - share), 2), f"{int(peak * share):,}")
+        Tick(left - 4, round(top + plot_height * (1 - share), 2), _tick_label(peak * share))
         for share in (0, 0.5, 1)
     ]
     return BarChart(
@@ -161,10 +161,14 @@ def heatmap(grid: list[list[int]]) -> Heatmap:
     )
 
 
-def share_bars(values: list[int], width: int = 160) -> list[float]:
+def share_bars(values: list[int], width: int = 120) -> list[float]:
     """Widths for the small bars beside a top list, relative to its first (largest) entry."""
     peak = max(values, default=0) or 1
     return [round(width * value / peak, 1) for value in values]
+
+
+def _tick_label(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
 # --- markup ---------------------------------------------------------------------------------------
