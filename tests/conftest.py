@@ -26,15 +26,20 @@ def require_service(available: bool, what: str) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_spotify_state():
-    """Pacing, pause, breaker and budget live partly in Redis, which no test transaction
-    rolls back: start and end every test with them forgotten."""
+    """Pacing, pause, breaker and budget live partly in Redis, and the sandbox's fault counters
+    in this process, which no test transaction rolls back: every test starts and ends with
+    them forgotten."""
     from spotify import clock, pacing, state
+    from spotify.emulator import faults
 
     def forget():
         pacing.reset(state.app_id())
-        # The database cache is out of reach in tests without database access.
+        faults.forget_counters()
+        # The database (cache, fault row) is out of reach in tests without database access.
         with contextlib.suppress(Exception):
             state.forget()
+        with contextlib.suppress(Exception):
+            faults.reset()
 
     forget()
     yield

@@ -274,8 +274,13 @@ def reset() -> None:
     """Back to the defaults (plus settings.SANDBOX_FAULTS); forget windows, scripts and logs."""
     from spotify.emulator.models import FaultSettings
 
-    global _memory
     FaultSettings.objects.filter(pk=ROW).delete()
+    forget_counters()
+
+
+def forget_counters() -> None:
+    """Forget this process's windows, scripts, random sequence and request log (no database)."""
+    global _memory
     with _lock:
         _memory = None
         _requests.clear()
