@@ -44,7 +44,7 @@ def _rules(index: int) -> tuple[dict, dict]:
         (group("none", cond("explicit", "is", True)), {}),
         (group("all", cond("duration", "lt", 180)), {"order": "year_oldest"}),
         (group("any", cond("isrc_country", "is", "GB"), cond("isrc_country", "is", "SE")), {}),
-        (group("all", cond("title", "contains", "love")), {}),
+        (group("all", cond("title", "contains", "heart")), {}),
         (
             group(
                 "all",
@@ -227,11 +227,21 @@ def changed_100(server) -> Outcome:
     )
 
 
+def _rss_mb() -> float:
+    from pathlib import Path
+
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def memory_10k_20_children(server) -> Outcome:
     from sync.engine import sync_base
 
     _, _, base = _setup("bench-sync-big", BIG_ITEMS, BIG_CHILDREN, BIG_ITEMS)
     harness.reset_peak_rss()
+    at_start = _rss_mb()
     with Stopwatch() as watch:
         event, result = sync_base(base)
     peak = harness.peak_rss_mb()
@@ -243,7 +253,10 @@ def memory_10k_20_children(server) -> Outcome:
         ok=event.status == "completed" and peak < MEMORY_LIMIT_MB,
         rows=BIG_ITEMS,
         wall_s=watch.seconds,
-        notes=f"peak RSS {peak:.0f} MB during the sync (limit {MEMORY_LIMIT_MB})",
+        notes=(
+            f"peak RSS {peak:.0f} MB during the sync (limit {MEMORY_LIMIT_MB}); the process "
+            f"held {at_start:.0f} MB before it started"
+        ),
     )
 
 
