@@ -215,9 +215,8 @@ class _Run:
         wanted = {child.spotify_id: child for child in children}
         listed = Playlist.objects.filter(user=self.user).count() + len(children)
         if len(children) > math.ceil(listed / PAGE_SIZE):
-            self.step("Checking the child playlists")
             for page in self.client.my_playlists():
-                self.step("Checking the child playlists", by=1)
+                self.step("Checking the child playlists", by=1, more=1)
                 for summary in page.items:
                     child = wanted.pop(summary.id, None)
                     if child is not None:
@@ -225,12 +224,13 @@ class _Run:
                 if not wanted:
                     break
         for spotify_id, child in wanted.items():
-            self.step(f"Checking “{child.name}”")
             try:
                 summary = self.client.playlist(spotify_id)
             except NotFound:
                 found[child.pk] = GONE
                 continue
+            finally:
+                self.step(f"Checked “{child.name}”", by=1, more=1)
             found[child.pk] = Remote(summary.snapshot_id, summary.items_total)
         return found
 
@@ -239,9 +239,8 @@ class _Run:
         track has none: position-based writes would then be off, so such a child is rebuilt)."""
         uris: list[str] = []
         clean = True
-        self.step(f"Reading “{child.name}”")
         for page in self.client.playlist_items(child.spotify_id):
-            self.step(f"Reading “{child.name}”", by=1)
+            self.step(f"Reading “{child.name}”", by=1, more=1)
             for item in page.items:
                 if item.track is not None and item.track.uri:
                     uris.append(item.track.uri)
@@ -520,7 +519,10 @@ class _Run:
             )
         finally:
             self.result.seconds = round(time.perf_counter() - started, 3)
-            self.record()
+            try:
+                self.record()
+            except Exception:  # the stats must not hide what went wrong (or a success)
+                logger.exception("could not record the stats of sync %s", self.event.pk)
         return self.result
 
     def record(self) -> None:

@@ -50,6 +50,7 @@ def test_a_cold_sync_creates_each_child_with_one_post_per_100_tracks(ada, base_p
     )
     assert result.calls == minimum
     assert result.calls_by_endpoint["POST /me/playlists"] == 2
+    assert event.done == event.total == minimum  # the progress bar counts calls, and ends full
     assert recent.last_outcome == Outcome.CREATED
 
 
@@ -91,5 +92,6 @@ def test_changed_base_tracks_cost_the_base_reads_and_the_minimal_writes(ada, bas
     # The base check, then one check of the child before writing and one after.
     assert writes["GET /playlists/{id}"] == 3
     assert result.calls == 3 + writes["GET /playlists/{id}/items"] + 3
+    assert event.done == event.total == result.calls
     assert ApiCall.objects.filter(job_id=event.ledger_job_id, status__gte=400).count() == 0
     assert ChildPlaylist.objects.get(pk=child.pk).pending_op is None
