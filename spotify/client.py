@@ -38,9 +38,6 @@ SEARCH_LIMIT_DEVELOPMENT = 10
 PLAYLIST_FIELDS = (
     "id,uri,name,description,owner,public,collaborative,snapshot_id,images,items(total)"
 )
-PLAYLIST_FIELDS = (
-    "id,uri,name,description,owner,public,collaborative,snapshot_id,images,items(total)"
-)
 
 
 def chunks(values: Sequence[Any], size: int) -> Iterator[list[Any]]:

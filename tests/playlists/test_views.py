@@ -199,3 +199,14 @@ def test_a_review_is_decided_over_htmx_and_the_row_swaps(ada, ada_client):
 def test_job_progress_for_an_unknown_kind_is_404(ada_client, ada):
     job = LibraryRefresh.objects.create(user=ada, status=JobStatus.COMPLETED)
     assert ada_client.get(f"/library/jobs/bogus/{job.pk}/").status_code == 404
+
+
+def test_track_and_playlist_pages_offer_downloads(client, django_user_model):
+    owner = django_user_model.objects.create(username="downloader")
+    playlist = mirrored_playlist(owner, "pl-downloads", [1])
+    track = playlist.items.get().track
+    client.force_login(owner)
+    track_page = client.get(reverse("library_track", args=[track.pk])).content.decode()
+    assert "Download" in track_page
+    playlist_page = client.get(reverse("library_playlist", args=[playlist.pk])).content.decode()
+    assert reverse("downloads:playlist", args=[playlist.pk]) in playlist_page
