@@ -147,7 +147,8 @@ def base_schedule(request, pk: int):
     try:
         with transaction.atomic():
             locked_base(base.pk)
-            base = form.save()
+            base = form.save(commit=False)
+            base.save(update_fields=list(form.fields))
             schedules.apply_schedule(base)
     except SyncRunning as error:
         return _refused(request, error, back)
@@ -292,7 +293,8 @@ def child_detail(request, pk: int):
             locked_base(child.base_id)
             saved = form.save(commit=False)
             saved.rules = _with_labels(rules, request.user)
-            saved.save()
+            # Only what the person edits: the sync's own checkpoint fields are not theirs.
+            saved.save(update_fields=[*form.fields, "rules"])
     except SyncRunning as error:
         return _refused(request, error, back)
     messages.success(request, f"Saved “{saved.name}”. Its playlist changes at the next sync.")

@@ -270,3 +270,50 @@ def test_the_history_lists_runs_with_their_stats(logged_in, base):
     )
     html = logged_in.get(reverse("sync_history")).content.decode()
     assert "1 of 1 playlists updated" in html and ">7<" in html
+
+
+def test_saving_a_child_leaves_the_syncs_checkpoint_alone(logged_in, base, monkeypatch):
+    from sync import views
+
+    child = owned_child(None, base)
+    real = views.locked_base
+
+    def a_sync_finished_meanwhile(base_pk):
+        # Between the view reading the child and saving it, a sync wrote to the playlist.
+        ChildPlaylist.objects.filter(pk=child.pk).update(
+            synced_uris=["spotify:track:a"], synced_snapshot_id="snap-9", spotify_id="pl9"
+        )
+        return real(base_pk)
+
+    monkeypatch.setattr(views, "locked_base", a_sync_finished_meanwhile)
+    logged_in.post(
+        reverse("sync_child", args=[child.pk]), rule_post(year_rule("gte", "1990"), name="Renamed")
+    )
+    child.refresh_from_db()
+    assert child.name == "Renamed"
+    assert child.rules["rules"][0]["value"] == 1990
+    assert (child.synced_uris, child.synced_snapshot_id, child.spotify_id) == (
+        ["spotify:track:a"],
+        "snap-9",
+        "pl9",
+    )
+
+
+def test_the_pages_render(logged_in, base):
+    child = owned_child(None, base)
+    owned_event(base.user, base, status=JobStatus.COMPLETED)
+    for url in (
+        reverse("sync"),
+        reverse("sync_base", args=[base.pk]),
+        reverse("sync_history") + f"?base={base.pk}",
+    ):
+        response = logged_in.get(url)
+        assert response.status_code == 200, url
+        assert base.name in response.content.decode()
+    # Without JavaScript the editor's buttons post the whole form and get the page back.
+    page = logged_in.post(
+        reverse("sync_child", args=[child.pk]), rule_post({}, action="add-condition:r")
+    )
+    assert page.status_code == 200
+    assert 'name="rule-r.0-kind" value="condition"' in page.content.decode()
+    assert ChildPlaylist.objects.get(pk=child.pk).rules["rules"] == []
