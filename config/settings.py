@@ -249,6 +249,14 @@ SPOTIFY_SHORT_WAIT_SECONDS = env_int("SPOTIFY_SHORT_WAIT_SECONDS", 10, minimum=0
 SPOTIFY_TIMEOUT_SECONDS = env_float("SPOTIFY_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 ROLLBACK_DAYS = env_int("ROLLBACK_DAYS", 30, minimum=1)  # enforcement batches stay undoable
 
+# --- Listening archive ----------------------------------------------------------------------------
+
+# Plays shorter than this are not counted (Spotify's own "a play" is about 30 s).
+ARCHIVE_MIN_MS_PLAYED = env_int("ARCHIVE_MIN_MS_PLAYED", 30_000, minimum=0)
+ARCHIVE_MAX_UPLOAD_BYTES = env_int("ARCHIVE_MAX_UPLOAD_BYTES", 1024**3, minimum=1024)
+# The share of SPOTIFY_DAILY_BUDGET that hourly history polling may plan to use.
+ARCHIVE_POLL_BUDGET_SHARE = env_float("ARCHIVE_POLL_BUDGET_SHARE", 0.5, minimum=0.0)
+
 # --- Celery ---------------------------------------------------------------------------------------
 
 CELERY_QUEUE_DIR = VAR_DIR / "celery"

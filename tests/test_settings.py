@@ -93,3 +93,9 @@ def test_booleans_accept_the_usual_words(monkeypatch):
     monkeypatch.setenv("SOME_FLAG", "yep")
     with pytest.raises(ImproperlyConfigured, match="SOME_FLAG"):
         env.env_bool("SOME_FLAG", default=False)
+
+
+def test_archive_settings_are_parsed_strictly():
+    result = load_settings(ARCHIVE_MIN_MS_PLAYED="half a minute")
+    assert result.returncode != 0
+    assert "ARCHIVE_MIN_MS_PLAYED must be a whole number" in result.stderr
