@@ -166,6 +166,7 @@ class Outcome:
     ok: bool
     rows: int | None = None
     wall_s: float | None = None  # set by scenarios whose headline time is not the whole run
+    rows_per_s: float | None = None  # set when the rate is of one part (e.g. database writes)
     notes: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -253,7 +254,13 @@ def run(name: str, server: SandboxServer, database: str, sha: str) -> Result:
         minimum_calls=outcome.minimum_calls,
         wall_s=round(headline, 3),
         peak_rss_mb=round(peak_rss_mb(), 1),
-        rows_per_s=round(outcome.rows / headline, 1) if outcome.rows and headline else None,
+        rows_per_s=round(
+            outcome.rows_per_s
+            if outcome.rows_per_s is not None
+            else (outcome.rows / headline if outcome.rows and headline else 0),
+            1,
+        )
+        or None,
         ok=outcome.ok,
         git_sha=sha,
         database=database,

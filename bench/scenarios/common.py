@@ -27,8 +27,18 @@ def connect(sandbox: SandboxUser):
     """A Tunekeeper user holding a fresh token for `sandbox`, as after logging in."""
     issued = IssuedToken.issue(sandbox, settings.SPOTIFY_CLIENT_ID, ALL_SCOPES)
     user, _ = get_user_model().objects.get_or_create(username=f"bench-{sandbox.spotify_id}")
+    # As allauth leaves it after a login: the profile from GET /me in extra_data.
     account, _ = SocialAccount.objects.get_or_create(
-        user=user, provider="spotify", defaults={"uid": sandbox.account_id}
+        user=user,
+        provider="spotify",
+        defaults={
+            "uid": sandbox.account_id,
+            "extra_data": {
+                "id": sandbox.spotify_id,
+                "account_id": sandbox.account_id,
+                "display_name": sandbox.display_name,
+            },
+        },
     )
     app, _ = SocialApp.objects.get_or_create(
         provider="spotify", defaults={"name": "Spotify", "client_id": settings.SPOTIFY_CLIENT_ID}
