@@ -313,13 +313,15 @@ def block_artists(user, artist_ids: list[str]) -> None:
 # --- the 10,000-action benchmark ----------------------------------------------------------------
 
 BENCH_PLAYLISTS = [(75, 25)] * 40  # 40 playlists, 75 blocked items each: 3,000
+BENCH_RUN_LENGTH = 25  # blocked items come in runs (whole albums added at once)
 BENCH_RATE_LIMIT = 100  # sandbox window: 100 calls per rolling 30 s
 BENCH_PACE = 3.0  # Tunekeeper's pace, calls per second (under the window)
 
 
-def run_10k(*, pace: float = BENCH_PACE) -> dict:
-    """Seed 10,000 blocked actions, mirror, plan, execute at `pace`, check, roll back, check.
-    Expects the sandbox to be served already (settings point at it)."""
+def run_10k(*, pace: float = BENCH_PACE, rate_limit: int | None = BENCH_RATE_LIMIT) -> dict:
+    """Seed 10,000 blocked actions, mirror, plan, then — with the sandbox's 30-second window
+    on (`rate_limit` calls) and Tunekeeper paced at `pace` calls/s — execute, check, roll back,
+    check. Expects the sandbox to be served already (settings point at it)."""
     from django.conf import settings
 
     from bench.scenarios.common import connect, sandbox_user
@@ -327,7 +329,8 @@ def run_10k(*, pace: float = BENCH_PACE) -> dict:
     from enforcement.planner import plan
     from enforcement.rollback import rollback
     from playlists.refresh import refresh_library
-    from spotify.emulator import mutations
+    from spotify import pacing, state
+    from spotify.emulator import faults, mutations
     from spotify.models import ApiCall
 
     owner = sandbox_user("enforcement-bench")
@@ -342,6 +345,7 @@ def run_10k(*, pace: float = BENCH_PACE) -> dict:
         albums_clean=100,
         followed_clean=100,
         playlists=BENCH_PLAYLISTS,
+        run_length=BENCH_RUN_LENGTH,
         duplicates=False,
     )
     seed_seconds = time.perf_counter() - started
@@ -356,6 +360,9 @@ def run_10k(*, pace: float = BENCH_PACE) -> dict:
 
     old_pace = settings.SPOTIFY_CALLS_PER_SECOND
     settings.SPOTIFY_CALLS_PER_SECOND = pace
+    pacing.reset(state.app_id())
+    if rate_limit:
+        faults.configure(rate_limit=rate_limit, rate_window_seconds=30.0)
     mutations_before = len(mutations.log(include_sandbox=False))
     try:
         started = time.perf_counter()
@@ -370,6 +377,11 @@ def run_10k(*, pace: float = BENCH_PACE) -> dict:
         rollback_calls = ApiCall.objects.filter(job_id=undo.ledger_job_id).count()
     finally:
         settings.SPOTIFY_CALLS_PER_SECOND = old_pace
+        if rate_limit:
+            faults.configure(rate_limit=None)
+    limited = ApiCall.objects.filter(
+        job_id__in=[batch.ledger_job_id, undo.ledger_job_id], status=429
+    ).count()
     restored = library_state(owner)
     expected = expected_after(original, world)
     allowed = world.minimum_calls / pace
@@ -383,6 +395,7 @@ def run_10k(*, pace: float = BENCH_PACE) -> dict:
         "ratio_to_pace": round(execute_seconds / allowed, 3) if allowed else None,
         "after_as_planned": after == expected,
         "failed": batch.failed,
+        "rate_limited_answers": limited,
         "rollback_calls": rollback_calls,
         "rollback_minimum_calls": undo.calls_estimated,
         "rollback_seconds": round(rollback_seconds, 2),
@@ -397,13 +410,10 @@ def run_10k(*, pace: float = BENCH_PACE) -> dict:
 def main() -> int:
     """Run the benchmark with its own sandbox server (rate window on)."""
     import json
-    import os
 
     from bench import harness
 
     env = harness.configure_environment()
-    env["SANDBOX_FAULTS"] = json.dumps({"rate_limit": BENCH_RATE_LIMIT})
-    os.environ["SANDBOX_FAULTS"] = env["SANDBOX_FAULTS"]
     import django
 
     django.setup()
