@@ -39,31 +39,37 @@ def enqueue(batch: ActionBatch) -> None:
     transaction.on_commit(lambda: run_batch_task.delay(batch.pk))
 
 
+def orphaned_batches() -> list[int]:
+    """Batches a worker should be running but none is: RUNNING with a dead runner (same host)
+    or a silent one, and QUEUED ones whose message seems lost."""
+    from enforcement.executor import STALE_AFTER, runner_is_gone
+
+    now = clock.now()
+    found = []
+    for pk, runner, heartbeat in ActionBatch.objects.filter(
+        dry_run=False, status=JobStatus.RUNNING
+    ).values_list("pk", "runner", "heartbeat_at"):
+        if heartbeat is None or heartbeat < now - STALE_AFTER or runner_is_gone(runner):
+            found.append(pk)
+    lost = ActionBatch.objects.filter(
+        dry_run=False, status=JobStatus.QUEUED, executed_at__lt=now - LOST_MESSAGE_AFTER
+    ).filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - LOST_MESSAGE_AFTER))
+    found += list(lost.values_list("pk", flat=True))
+    return found
+
+
 @shared_task(queue="default")
 def enforcement_sweep() -> dict:
     """Hourly: re-send orphaned batches; run automatic enforcement for users who are due."""
     from enforcement.automatic import due_users
-    from enforcement.executor import STALE_AFTER, runner_is_gone
 
-    now = clock.now()
-    resent = 0
-    running = ActionBatch.objects.filter(dry_run=False, status=JobStatus.RUNNING)
-    for batch in running:
-        stale = batch.heartbeat_at is None or batch.heartbeat_at < now - STALE_AFTER
-        if stale or runner_is_gone(batch.runner):
-            run_batch_task.delay(batch.pk)
-            resent += 1
-    lost = ActionBatch.objects.filter(
-        dry_run=False, status=JobStatus.QUEUED, executed_at__lt=now - LOST_MESSAGE_AFTER
-    ).filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - LOST_MESSAGE_AFTER))
-    for pk in lost.values_list("pk", flat=True):
+    orphans = orphaned_batches()
+    for pk in orphans:
         run_batch_task.delay(pk)
-        resent += 1
-    started = 0
-    for user_pk in due_users():
+    due = due_users()
+    for user_pk in due:
         automatic_enforcement_task.delay(user_pk)
-        started += 1
-    return {"resent": resent, "automatic": started}
+    return {"resent": len(orphans), "automatic": len(due)}
 
 
 @shared_task(queue="bulk")

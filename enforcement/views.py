@@ -127,7 +127,9 @@ def index(request):
         .order_by("artist__name")[:60]
         if row.artist_id not in blocked_artists
     ]
-    preferences, _ = EnforcementSettings.objects.get_or_create(user=user)
+    preferences = EnforcementSettings.objects.filter(user=user).first() or EnforcementSettings(
+        user=user
+    )
     library_state = LibraryState.objects.filter(user=user).first()
     context = {
         "lists": lists,

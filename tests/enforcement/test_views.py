@@ -1,6 +1,8 @@
 """The blocklist pages: ownership, CSRF, adding entries, plans, execute/rollback requests."""
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -8,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from enforcement.executor import runner_id
 from enforcement.models import (
     ActionBatch,
     AllowEntry,
@@ -19,6 +22,7 @@ from enforcement.models import (
     ItemKind,
 )
 from enforcement.planner import refresh_estimate
+from enforcement.tasks import orphaned_batches
 from ops.jobs import JobStatus
 from playlists.models import Artist, FollowedArtist
 from spotify import clock
@@ -169,7 +173,7 @@ def test_allowlist_takes_tracks_and_albums_not_artists(owner, owner_client):
 
 def test_automatic_enforcement_is_off_until_switched_on(owner, owner_client):
     owner_client.get(reverse("blocklist"))
-    assert not EnforcementSettings.objects.get(user=owner).automatic
+    assert not EnforcementSettings.objects.filter(user=owner, automatic=True).exists()
     owner_client.post(reverse("blocklist_preferences"), {"automatic": "on"})
     assert EnforcementSettings.objects.get(user=owner).automatic
 
@@ -347,3 +351,27 @@ def test_the_plan_page_groups_items_and_toggling_updates_the_estimate(owner, own
     )
     plan.refresh_from_db()
     assert (plan.total, plan.calls_estimated) == (40, 1)
+
+
+def test_the_sweep_finds_batches_whose_worker_died_or_went_quiet(django_user_model):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a worker process that no longer exists
+    host = runner_id().split(":")[0]
+    now = clock.now()
+
+    def running(name, runner, heartbeat):
+        user = django_user_model.objects.create(username=name)
+        return ActionBatch.objects.create(
+            user=user,
+            dry_run=False,
+            status=JobStatus.RUNNING,
+            runner=runner,
+            heartbeat_at=heartbeat,
+        )
+
+    running("alive", runner_id(), now)
+    dead = running("dead", f"{host}:{gone.pid}:x", now)
+    quiet = running("quiet", "elsewhere:1:x", now - timedelta(hours=1))
+    running("busy-elsewhere", "elsewhere:2:x", now)
+
+    assert sorted(orphaned_batches()) == sorted([dead.pk, quiet.pk])
