@@ -102,3 +102,70 @@ def test_edit_a_rule_see_the_preview_change_sync_and_watch_the_progress_finish(
     assert uris_of(child.spotify_id) == wanted_uris(child)
     assert len(uris_of(child.spotify_id)) == now_matched
     assert worker_on_sandbox.poll() is None
+
+
+def preview_says(page, start: str) -> None:
+    """Wait for the preview's count (absent while a rule is incomplete) to start with `start`."""
+    page.wait_for_function(
+        """(start) => {
+            const count = document.querySelector("#preview-count");
+            return count !== null && count.innerText.startsWith(start);
+        }""",
+        arg=start,
+        timeout=15_000,
+    )
+
+
+def htmx_ready(page, name: str) -> None:
+    """Wait until the editor's redrawn field `name` exists and htmx has wired it up."""
+    page.wait_for_function(
+        """(name) => {
+            const element = document.querySelector(`[name="${name}"]`);
+            return element !== null && element["htmx-internal-data"] !== undefined;
+        }""",
+        arg=name,
+        timeout=15_000,
+    )
+
+
+def test_add_a_group_and_a_condition_and_change_what_it_compares(
+    page, live_server, django_user_model
+):
+    from tests.sync.factories import catalog_track, mirrored_playlist, owned_base, owned_child
+
+    user = django_user_model.objects.create(username="ada")
+    tracks = [
+        catalog_track("Clean", explicit=False, year=1990),
+        catalog_track("Rude", explicit=True, year=1991),
+        catalog_track("Old", explicit=False, year=1970),
+    ]
+    child = owned_child(None, owned_base(user, mirrored_playlist(user, tracks)))
+    logged_in(page, live_server, user)
+    page.goto(f"{live_server.url}/sync/children/{child.pk}/")
+    assert "3 of 3 tracks match" in page.locator("#preview-count").inner_text()
+
+    page.get_by_role("button", name="+ group").click()
+    htmx_ready(page, "rule-r.0.0-field")
+    page.get_by_label("Group r.0 matches").select_option("none")
+    what = page.get_by_label("Condition r.0.0: what")
+    what.select_option("explicit")
+    # The editor redraws for the new field: explicit is yes / no.
+    page.get_by_label("Condition r.0.0: value").and_(page.locator("select")).select_option("yes")
+    preview_says(page, "2 of 3")
+    assert page.get_by_text("not (explicit is yes)").first.is_visible()
+
+    page.get_by_role("button", name="+ condition").last.click()
+    htmx_ready(page, "rule-r.1-field")
+    page.get_by_label("Condition r.1: what").select_option("year")
+    # Redrawn for a year: its comparisons replace the artist's "is".
+    page.locator('select[name="rule-r.1-op"] option[value="gte"]').wait_for(state="attached")
+    htmx_ready(page, "rule-r.1-op")
+    page.get_by_label("Condition r.1: how").select_option("gte")
+    page.locator('select[name="rule-r.1-op"] option[value="gte"][selected]').wait_for(
+        state="attached"
+    )
+    htmx_ready(page, "rule-r.1-op")
+    page.get_by_label("Condition r.1: value").fill("1980")
+    preview_says(page, "1 of 3")
+    page.get_by_role("button", name="Remove condition r.1").click()
+    preview_says(page, "2 of 3")
