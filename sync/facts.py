@@ -54,12 +54,16 @@ def load_base(playlist, user, *, playlists: set[str] | frozenset = frozenset()) 
         counts[occurrence.track_id] += 1
 
     artists: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for track_id, artist_id, name in (
+    # Spotify's genres belong to artists (extended mode fills them; development mode never).
+    artist_genres: dict[str, set[str]] = defaultdict(set)
+    for track_id, artist_id, name, genres_of_artist in (
         TrackArtist.objects.filter(track_id__in=track_ids)
         .order_by("track_id", "position")
-        .values_list("track_id", "artist_id", "artist__name")
+        .values_list("track_id", "artist_id", "artist__name", "artist__genres")
     ):
         artists[track_id].append((artist_id, name))
+        if genres_of_artist:
+            artist_genres[track_id].update(g.lower() for g in genres_of_artist)
     genres: dict[str, set[str]] = defaultdict(set)
     for track_id, name in TrackGenre.objects.filter(track_id__in=track_ids).values_list(
         "track_id", "genre__name"
@@ -112,7 +116,9 @@ def load_base(playlist, user, *, playlists: set[str] | frozenset = frozenset()) 
             artist_names=tuple(credit[1] for credit in credits),
             artist_ids=tuple(credit[0] for credit in credits),
             genres=frozenset(genres.get(track_id, ())),
-            spotify_genres=frozenset(g.lower() for g in spotify_genres or ()),
+            spotify_genres=frozenset(
+                {g.lower() for g in spotify_genres or ()} | artist_genres.get(track_id, set())
+            ),
             original_year=original_year,
             album_year=album_year,
             duration_ms=duration_ms,

@@ -141,6 +141,21 @@ def test_liked_songs_and_other_playlists_are_looked_up_for_the_rules(base, user,
     assert [content.facts[o.track_id].name for o in chosen.occurrences] == ["Two"]
 
 
+def test_spotify_genres_come_from_the_tracks_artists_in_extended_mode(base, user, tracks):
+    from playlists.models import Artist
+
+    Artist.objects.filter(name="B").update(genres=["Trip Hop"])
+    tree = normalise(
+        {"kind": "group", "match": "all", "rules": [
+            {"kind": "condition", "field": "genre", "op": "is", "value": "trip hop",
+             "mod": "spotify"}]},
+        extended=True,
+    )  # fmt: skip
+    content = load_base(base.playlist, user)
+    chosen = select(content, owned_child(None, base), tree, now=NOW)
+    assert [content.facts[o.track_id].name for o in chosen.occurrences] == ["Two"]
+
+
 def test_the_command_reports_a_sync_already_running(base, user, capsys):
     owned_event(user, base, status=JobStatus.RUNNING)
     call_command("sync_playlist", str(base.pk))
