@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
 from ops.jobs import ACTIVE_STATUSES, Job
@@ -187,6 +187,15 @@ class SyncEvent(Job):
     @property
     def ledger_job_id(self) -> str:
         return f"sync-{self.pk}"
+
+    def retry(self) -> bool:
+        """Back to the queue (the generic job retry), unless another sync of the same base is
+        in progress now: the one-active-sync constraint refuses, and so does this."""
+        try:
+            with transaction.atomic():
+                return super().retry()
+        except IntegrityError:
+            return False
 
     @property
     def duration(self):

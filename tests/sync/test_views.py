@@ -317,3 +317,16 @@ def test_the_pages_render(logged_in, base):
     assert page.status_code == 200
     assert 'name="rule-r.0-kind" value="condition"' in page.content.decode()
     assert ChildPlaylist.objects.get(pk=child.pk).rules["rules"] == []
+
+
+def test_the_generic_job_retry_refuses_while_another_sync_of_the_base_runs(
+    base, django_capture_on_commit_callbacks
+):
+    failed = owned_event(base.user, base, status=JobStatus.FAILED, error="boom")
+    running = owned_event(base.user, base, status=JobStatus.RUNNING)
+    assert failed.retry() is False
+    SyncEvent.objects.filter(pk=running.pk).update(status=JobStatus.COMPLETED)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert failed.retry() is True
+    assert SyncEvent.objects.get(pk=failed.pk).status == JobStatus.QUEUED
+    assert len(callbacks) == 1  # sync.tasks.sync_task, sent after the commit
