@@ -25,7 +25,9 @@ def test_import_history_imports_files_for_a_user(tmp_path, capsys):
 
     assert PlayEvent.objects.filter(user=user).count() == 3
     assert ImportJob.objects.get(user=user).status == "completed"
-    assert "3 imported" in capsys.readouterr().out
+    output = capsys.readouterr()
+    assert "3 imported" in output.out
+    assert "100%" in output.err  # the progress bar, finished
 
 
 def test_import_history_refuses_what_it_cannot_do(tmp_path):

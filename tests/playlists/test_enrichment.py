@@ -429,3 +429,15 @@ def test_old_automatic_results_are_redone_but_a_persons_decision_is_kept(ada, rs
         )
 
     assert list(enrichment.tracks_to_enrich(ada)) == [old_auto]
+
+
+def test_the_enrich_command_runs_a_job_with_a_progress_bar(ada, rsps, capsys):
+    from django.core.management import call_command
+
+    from playlists.models import Enrichment
+
+    call_command("enrich", "--user", "ada")
+    output = capsys.readouterr()
+    assert "0 tracks" in output.out
+    assert "100%" in output.err
+    assert Enrichment.objects.get(user=ada).status == "completed"

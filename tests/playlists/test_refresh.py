@@ -262,8 +262,11 @@ def test_the_management_command_refreshes_and_prints_the_cost(ada, library, caps
 
     call_command("refresh_library", "--user", "ada", "--json")
 
-    printed = json.loads(capsys.readouterr().out)
+    output = capsys.readouterr()
+    printed = json.loads(output.out)
     assert printed["calls"] == 12 and printed["items_seen"] == 313
+    assert "[##############################]  100%  313/313" in output.err  # the finished bar
+    assert LibraryRefresh.objects.get(user=ada, full=False, status="completed")
     call_command("refresh_library", "--user", str(ada.pk))
     assert "4 calls" in capsys.readouterr().out  # list page + three fingerprints
 

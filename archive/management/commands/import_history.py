@@ -10,6 +10,7 @@ from archive.importer import create_job, run_import_job
 from archive.models import HistoryProfile, ImportJob
 from archive.spotify_export import UploadRefused
 from archive.tasks import claim
+from ops.terminal import JobProgress
 
 
 class _LocalFile:
@@ -58,14 +59,15 @@ class Command(BaseCommand):
                 )
             except UploadRefused as refused:
                 raise CommandError(str(refused)) from None
-        while True:
-            claimed = claim(job.pk)
-            if claimed is None:
-                break
-            run_import_job(claimed, requeue=False)
-            job.refresh_from_db()
-            if job.status != "queued":
-                break
+        with JobProgress(self.stderr, lambda: ImportJob.objects.filter(pk=job.pk).first()):
+            while True:
+                claimed = claim(job.pk)
+                if claimed is None:
+                    break
+                run_import_job(claimed, requeue=False)
+                job.refresh_from_db()
+                if job.status != "queued":
+                    break
         job.refresh_from_db()
         self.stdout.write(f"import {job.pk}: {job.status}. {job.step} {job.error}".strip())
         for file in job.files.all():

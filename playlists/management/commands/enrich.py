@@ -1,10 +1,15 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
+from ops.jobs import JobStatus
+from ops.terminal import JobProgress
 from playlists.enrichment import enrich_library, relabel_genres
 from playlists.management.commands._users import find_user
+from playlists.models import Enrichment
 from playlists.musicbrainz.http import MusicBrainzError, Unavailable
+from spotify import clock
 
 
 class Command(BaseCommand):
@@ -28,10 +33,20 @@ class Command(BaseCommand):
             raise CommandError("--user is required (or --relabel)")
         person = find_user(user)
         try:
-            result = enrich_library(person, limit=limit)
+            job = Enrichment.objects.create(
+                user=person, status=JobStatus.RUNNING, started_at=clock.now()
+            )
+        except IntegrityError:
+            raise CommandError("An enrichment of this user's library is already running.") from None
+        try:
+            with JobProgress(self.stderr, lambda: Enrichment.objects.filter(pk=job.pk).first()):
+                result = enrich_library(person, job, limit=limit)
+                job.complete(step=f"{result.tracks} tracks looked up")
         except Unavailable as error:
+            job.pause(error.until, "MusicBrainz unavailable")
             raise CommandError(f"{error} (try again after {error.until:%H:%M} UTC)") from None
         except MusicBrainzError as error:
+            job.fail(str(error))
             raise CommandError(str(error)) from None
         if json:
             self.stdout.write(_dumps(result.as_dict()))

@@ -1,9 +1,14 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
+from ops.jobs import JobStatus
+from ops.terminal import JobProgress
 from playlists.management.commands._users import find_user
+from playlists.models import LibraryRefresh
 from playlists.refresh import refresh_library
+from spotify import clock
 from spotify.errors import Paused, SpotifyError
 
 
@@ -21,13 +26,23 @@ class Command(BaseCommand):
     def handle(self, *args, user, full=False, json=False, **options):
         person = find_user(user)
         try:
-            result = refresh_library(person, full=full)
+            job = LibraryRefresh.objects.create(
+                user=person, full=full, status=JobStatus.RUNNING, started_at=clock.now()
+            )
+        except IntegrityError:
+            raise CommandError("A library refresh of this user is already running.") from None
+        try:
+            with JobProgress(self.stderr, lambda: LibraryRefresh.objects.filter(pk=job.pk).first()):
+                result = refresh_library(person, job, full=full)
+                job.complete(step=f"{result.items_seen} items read with {result.calls} calls")
         except Paused as pause:
+            job.pause(pause.until, pause.reason)
             raise CommandError(
                 f"Spotify is paused until {pause.until:%Y-%m-%d %H:%M} UTC ({pause.reason}); "
-                "what was read before the pause is kept."
+                "what was read before the pause is kept, and the refresh resumes by itself."
             ) from None
         except SpotifyError as error:
+            job.fail(f"Spotify: {error}")
             raise CommandError(f"Spotify: {error}") from None
         if json:
             self.stdout.write(_json_dumps(result.as_dict()))

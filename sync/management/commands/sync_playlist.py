@@ -8,8 +8,21 @@ manage.py sync_playlist 12 --force         # re-read the base and check every ch
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from ops.terminal import JobProgress
 from sync.engine import sync_base
-from sync.models import BasePlaylist, Trigger
+from sync.models import BasePlaylist, SyncEvent, Trigger
+
+
+def _next_event_of(base: BasePlaylist):
+    """Finds the sync event this command is about to start (for the progress bar)."""
+    before = (
+        SyncEvent.objects.filter(base=base).order_by("-pk").values_list("pk", flat=True).first()
+    )
+
+    def find():
+        return SyncEvent.objects.filter(base=base, pk__gt=before or 0).order_by("-pk").first()
+
+    return find
 
 
 class Command(BaseCommand):
@@ -43,7 +56,8 @@ class Command(BaseCommand):
             raise CommandError("Name base playlists (ids) or use --all")
         failed = 0
         for base in chosen:
-            event, result = sync_base(base, force=options["force"], trigger=Trigger.COMMAND)
+            with JobProgress(self.stderr, _next_event_of(base)):
+                event, result = sync_base(base, force=options["force"], trigger=Trigger.COMMAND)
             if result is None and event.is_active:
                 self.stdout.write(f"{base}: a sync is already in progress (event {event.pk})")
                 continue
