@@ -1,22 +1,15 @@
-"""Sync benchmarks against the sandbox Spotify, on the bench harness (own database, the sandbox
-in its own gunicorn process, peak RSS per scenario).
-
-    .venv/bin/python -m tests.sync.bench_sync                 # every scenario, in order
-    DATABASE_URL=postgres://… .venv/bin/python -m tests.sync.bench_sync
-
-Each scenario is a plain function taking the harness's server and returning a
-`bench.harness.Outcome`; `make bench` can register them as they are (`harness.scenario`).
-The engine is called exactly as a shell would: `sync.engine.sync_base(base)`.
+"""Sync against the sandbox Spotify: a cold sync of a 5,000-track base with 10 children, an
+unchanged re-sync, 100 changed base tracks, 10,000 tracks by 20 children for memory, and the
+seed design's wipe-and-replace sync as a baseline. The engine is called as a shell would:
+`sync.engine.sync_base(base)`.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
 
 from bench import harness
-from bench.harness import Outcome, Stopwatch
+from bench.harness import Outcome, Stopwatch, scenario
 
 BASE_ITEMS = 5_000
 CHILDREN = 10
@@ -102,6 +95,7 @@ def _children_correct(base) -> bool:
     return not wrong
 
 
+@scenario("sync_cold")
 def cold_5k_10_children(server) -> Outcome:
     from sync.engine import sync_base
 
@@ -123,6 +117,7 @@ def cold_5k_10_children(server) -> Outcome:
     )
 
 
+@scenario("sync_unchanged")
 def unchanged_resync(server) -> Outcome:
     from sync.engine import sync_base
 
@@ -174,6 +169,7 @@ def _gaps(old: list[str], new: list[str]) -> list[int]:
     return [*runs, run] if run else runs
 
 
+@scenario("sync_100_changes")
 def changed_100(server) -> Outcome:
     from spotify.emulator import ops
     from spotify.emulator.models import Playlist, PlaylistItem, Track
@@ -236,6 +232,7 @@ def _rss_mb() -> float:
     return 0.0
 
 
+@scenario("sync_memory_10k_20_children")
 def memory_10k_20_children(server) -> Outcome:
     from sync.engine import sync_base
 
@@ -260,43 +257,39 @@ def memory_10k_20_children(server) -> Outcome:
     )
 
 
-SCENARIOS = {
-    "sync_cold_5k_10_children": cold_5k_10_children,
-    "sync_unchanged_resync": unchanged_resync,
-    "sync_100_changed": changed_100,
-    "sync_memory_10k_20_children": memory_10k_20_children,
-}
+@scenario("baseline_sync_wipe_and_replace")
+def wipe_and_replace(server) -> Outcome:
+    """The seed design: read the whole base, look up every track (one call each in development
+    mode, where batch reads are gone), then replace every child's content wholesale."""
+    from bench.scenarios.common import calls, connect, sandbox_user
+    from spotify.client import SpotifyClient
+    from spotify.models import Purpose
+    from sync.engine import sync_base
 
-
-def main(argv: list[str]) -> int:
-    env = harness.configure_environment()
-    # Our own database and folder: `make bench` may be running beside us.
-    env["TUNEKEEPER_VAR_DIR"] = str(harness.ROOT / "var" / "bench-sync")
-    if env.get("DATABASE_URL"):
-        env["DATABASE_URL"] = env["DATABASE_URL"].replace("_bench", "_syncbench")
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    names = argv or list(SCENARIOS)
-    for name in names:
-        harness.SCENARIOS[name] = SCENARIOS[name]
-    database = harness.reset_database()
-    sha = harness.git_sha()
-    results = []
-    with harness.SandboxServer(env) as server:
-        for name in names:
-            result = harness.run(name, server, database, sha)
-            results.append(result)
-            minimum = "" if result.minimum_calls is None else f" (minimum {result.minimum_calls})"
-            print(
-                f"{name}: {result.spotify_calls} calls{minimum}, {result.wall_s:.2f} s, "
-                f"peak {result.peak_rss_mb:.0f} MB, {'ok' if result.ok else 'NOT OK'} "
-                f"— {result.notes}",
-                flush=True,
-            )
-    return 0 if all(result.ok for result in results) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    owner = sandbox_user("bench-sync")
+    base = _state.get("base")
+    if base is None:
+        _, _, base = _setup("bench-sync", BASE_ITEMS, CHILDREN, BASE_ITEMS + 500)
+        sync_base(base)
+    client = SpotifyClient(connect(owner), purpose=Purpose.SYNC, job_id="baseline-sync")
+    children = list(base.children.exclude(spotify_id=""))
+    with Stopwatch() as watch:
+        uris = [
+            item.track.uri
+            for page in client.playlist_items(base.spotify_id)
+            for item in page.items
+            if item.track
+        ]
+        for uri in dict.fromkeys(uris):
+            client.track(uri.rsplit(":", 1)[-1])
+        for child in children:
+            client.replace_items(child.spotify_id, list(child.synced_uris))
+    sizes = [len(child.synced_uris) for child in children]
+    tunekeeper_minimum = math.ceil(BASE_ITEMS / 50) + sum(1 + math.ceil(n / 100) for n in sizes)
+    return Outcome(
+        spotify_calls=calls("baseline-sync"),
+        minimum_calls=tunekeeper_minimum,
+        ok=_children_correct(base),
+        wall_s=watch.seconds,
+        notes="baseline: re-read everything, look up each track, replace every child",
+    )
