@@ -480,8 +480,19 @@ def _summary_context(batch: ActionBatch) -> dict:
 @login_required
 def batch_detail(request, pk: int):
     batch = _batch_for_user(request, pk)
+    library_state = LibraryState.objects.filter(user=request.user).first()
+    newer_mirror = (
+        batch.dry_run
+        and library_state is not None
+        and library_state.refreshed_at is not None
+        and (
+            batch.mirror_refreshed_at is None
+            or library_state.refreshed_at > batch.mirror_refreshed_at
+        )
+    )
     context = {
         **_summary_context(batch),
+        "newer_mirror": newer_mirror,
         "groups": _groups(batch),
         "cannot_restore": CANNOT_RESTORE,
         "rollbacks": batch.rollbacks.all(),
@@ -560,8 +571,11 @@ def discard(request, pk: int):
 @login_required
 def rollback_view(request, pk: int):
     batch = _batch_for_user(request, pk)
-    chosen = request.POST.getlist("item")
-    items = [int(value) for value in chosen if value.isdigit()] if chosen else None
+    chosen = [int(value) for value in request.POST.getlist("item") if value.isdigit()]
+    if request.POST.get("selection") and not chosen:
+        messages.warning(request, "Tick the items to roll back first.")
+        return redirect("enforcement_batch", pk=batch.pk)
+    items = chosen if request.POST.get("selection") else None
     try:
         with transaction.atomic():
             rollback_batch, created = prepare_rollback(batch, items)

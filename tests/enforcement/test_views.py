@@ -24,7 +24,7 @@ from enforcement.models import (
 from enforcement.planner import refresh_estimate
 from enforcement.tasks import orphaned_batches
 from ops.jobs import JobStatus
-from playlists.models import Artist, FollowedArtist
+from playlists.models import Artist, FollowedArtist, LibraryState
 from spotify import clock
 from tests.enforcement.factories import OWNED_OBJECTS, entry, finished_batch, plan_batch
 from tests.security.urls import own_routes
@@ -375,3 +375,20 @@ def test_the_sweep_finds_batches_whose_worker_died_or_went_quiet(django_user_mod
     running("busy-elsewhere", "elsewhere:2:x", now)
 
     assert sorted(orphaned_batches()) == sorted([dead.pk, quiet.pk])
+
+
+def test_rolling_back_the_ticked_items_with_none_ticked_rolls_back_nothing(owner, owner_client):
+    batch = finished_batch(owner)
+    batch.items.create(kind=ItemKind.LIKED_TRACK, uri=f"spotify:track:{TRACK}", status="done")
+    response = owner_client.post(
+        reverse("enforcement_rollback", args=[batch.pk]), {"selection": "1"}, follow=True
+    )
+    assert "Tick the items" in response.content.decode()
+    assert not batch.rollbacks.exists()
+
+
+def test_a_plan_older_than_the_mirror_says_so(owner, owner_client):
+    plan = plan_batch(owner)
+    LibraryState.objects.create(user=owner, refreshed_at=clock.now())
+    page = owner_client.get(reverse("enforcement_batch", args=[plan.pk])).content.decode()
+    assert "refreshed after this plan was made" in page
