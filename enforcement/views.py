@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import Count, Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -48,7 +49,8 @@ from spotify.client import SpotifyClient
 from spotify.errors import SpotifyError
 from spotify.models import Purpose
 
-ITEMS_SHOWN_PER_GROUP = 200
+ITEMS_SHOWN_PER_GROUP = 25
+ITEMS_SHOWN_IN_FOCUS = 2000
 NAMES_LOOKED_UP_PER_PASTE = 10
 
 
@@ -422,48 +424,69 @@ def history(request):
     return render(request, "enforcement/history.html", {"batches": batches})
 
 
-def _groups(batch: ActionBatch) -> list[dict]:
-    """Items grouped for the page: one group per library kind, one per playlist."""
+ITEM_FIELDS = (
+    "id",
+    "kind",
+    "uri",
+    "label",
+    "playlist_spotify_id",
+    "playlist_name",
+    "reason",
+    "before",
+    "after",
+    "selected",
+    "status",
+    "error",
+    "error_kind",
+    "method",
+    "completed_at",
+)
+GROUP_TITLES = {
+    ItemKind.LIKED_TRACK: "Liked songs",
+    ItemKind.SAVED_ALBUM: "Saved albums",
+    ItemKind.FOLLOWED_ARTIST: "Followed artists",
+}
+
+
+def _groups(batch: ActionBatch, focus: str = "") -> list[dict]:
+    """Items grouped for the page — one group per library kind, one per playlist — with their
+    counts from one aggregate query, and the first rows of each (all rows of `focus`)."""
     groups: dict[str, dict] = {}
-    titles = {
-        ItemKind.LIKED_TRACK: "Liked songs",
-        ItemKind.SAVED_ALBUM: "Saved albums",
-        ItemKind.FOLLOWED_ARTIST: "Followed artists",
-    }
-    for item in batch.items.order_by("id").only(
-        "id",
-        "kind",
-        "uri",
-        "label",
-        "playlist_spotify_id",
-        "playlist_name",
-        "reason",
-        "before",
-        "after",
-        "selected",
-        "status",
-        "error",
-        "error_kind",
-        "method",
-        "completed_at",
+    order = {kind: index for index, kind in enumerate(GROUP_TITLES)}
+    for row in (
+        batch.items.values("kind", "playlist_spotify_id", "playlist_name", "status", "selected")
+        .annotate(n=Count("id"), first=Min("id"))
+        .order_by()
     ):
-        if item.kind in LIBRARY_KINDS:
-            key, title = item.kind, titles[item.kind]
+        if row["kind"] in LIBRARY_KINDS:
+            key, title = row["kind"], GROUP_TITLES[row["kind"]]
         else:
-            key = f"playlist:{item.playlist_spotify_id}"
-            title = f"Playlist “{item.playlist_name}”"
+            key = f"playlist:{row['playlist_spotify_id']}"
+            title = f"Playlist “{row['playlist_name']}”"
         group = groups.setdefault(
             key,
-            {"key": key, "title": title, "items": [], "count": 0, "selected": 0, "counts": {}},
+            {"key": key, "title": title, "count": 0, "selected": 0, "counts": {}, "first": 0},
         )
-        group["count"] += 1
-        group["selected"] += item.selected and item.status != ItemStatus.SKIPPED
-        group["counts"][item.status] = group["counts"].get(item.status, 0) + 1
-        if len(group["items"]) < ITEMS_SHOWN_PER_GROUP:
-            group["items"].append(item)
-    for group in groups.values():
+        group["count"] += row["n"]
+        if row["selected"] and row["status"] != ItemStatus.SKIPPED:
+            group["selected"] += row["n"]
+        group["counts"][row["status"]] = group["counts"].get(row["status"], 0) + row["n"]
+        group["first"] = min(group["first"] or row["first"], row["first"])
+    chosen = sorted(groups.values(), key=lambda g: (order.get(g["key"], len(order)), g["first"]))
+    if focus:
+        chosen = [g for g in chosen if g["key"] == focus]
+    limit = ITEMS_SHOWN_IN_FOCUS if focus else ITEMS_SHOWN_PER_GROUP
+    for group in chosen:
+        items = batch.items.only(*ITEM_FIELDS).order_by("id")
+        if group["key"].startswith("playlist:"):
+            items = items.filter(
+                kind=ItemKind.PLAYLIST_ITEM, playlist_spotify_id=group["key"].split(":", 1)[1]
+            )
+        else:
+            items = items.filter(kind=group["key"])
+        group["items"] = list(items[:limit])
         group["hidden"] = group["count"] - len(group["items"])
-    return list(groups.values())
+    return chosen
 
 
 def _summary_context(batch: ActionBatch) -> dict:
@@ -493,7 +516,8 @@ def batch_detail(request, pk: int):
     context = {
         **_summary_context(batch),
         "newer_mirror": newer_mirror,
-        "groups": _groups(batch),
+        "groups": _groups(batch, focus=request.GET.get("group", "")[:60]),
+        "focus": request.GET.get("group", "")[:60],
         "cannot_restore": CANNOT_RESTORE,
         "rollbacks": batch.rollbacks.all(),
         "progress_url": reverse("enforcement_progress", args=[batch.pk]),
