@@ -1,7 +1,10 @@
 """What a blocklist blocks, read from the mirror alone: primary and featured artists, albums,
 tracks, allowlist overrides, switched-off lists, collaborative playlists."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from enforcement.blocklist import add_allow, add_entry, blocked_track_ids, parse_references
 from enforcement.models import Blocklist, ItemKind, ItemStatus
@@ -210,3 +213,24 @@ def test_with_nothing_blocked_the_plan_is_empty_and_costs_nothing(catalog, perso
     batch = plan(person)
     assert batch.total == 0 and batch.calls_estimated == 0
     assert "not been mirrored" in batch.warnings[0]
+
+
+def test_the_enforce_command_prints_the_dry_run(catalog, person):
+    LibraryState.objects.create(user=person, refreshed_at=clock.now())
+    add_entry(person, "artist", catalog.a.id)
+    LikedSong.objects.create(user=person, track=catalog.by_a, added_at=clock.now())
+    out = io.StringIO()
+
+    call_command("enforce", "person", stdout=out)
+
+    text = out.getvalue()
+    assert "(dry run): 1 actions" in text and "Liked song: 1" in text
+    assert "1 Spotify calls" in text
+
+
+def test_the_activity_page_lists_a_plan_as_a_dry_run(catalog, person, client):
+    add_entry(person, "artist", catalog.a.id)
+    plan(person)
+    client.force_login(person)
+    page = client.get("/activity/").content.decode()
+    assert "Blocklist enforcement" in page and "Dry run" in page
