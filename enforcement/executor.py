@@ -436,9 +436,12 @@ class _Run:
                 self.client.follow_artists_extended(ids)
             return ""
         if self.removing:
-            return self.client.remove_items(
-                chunk.playlist_spotify_id, uris, chunk.snapshot_before or self.last_snapshot(chunk)
-            )
+            # The snapshot is optional (a URI goes wherever it is); a retry goes without it, in
+            # case it was what Spotify objected to (reference §5, §8.7).
+            snapshot = None
+            if self.tries[chunk.pk] <= 1:
+                snapshot = chunk.snapshot_before or self.last_snapshot(chunk)
+            return self.client.remove_items(chunk.playlist_spotify_id, uris, snapshot)
         return self.client.add_items(chunk.playlist_spotify_id, uris, chunk.position)
 
     def last_snapshot(self, chunk: ActionChunk) -> str | None:
@@ -618,6 +621,10 @@ class _Run:
         if positional and not self.removing and past_the_end:
             # The playlist is shorter now than when it was emptied: append instead.
             self.set_status(chunk, ChunkStatus.PENDING, position=None)
+            return
+        if chunk.target == ChunkTarget.PLAYLIST and self.removing and self.tries[chunk.pk] == 1:
+            # Perhaps the snapshot was refused: the retry goes without it before any split.
+            self.set_status(chunk, ChunkStatus.PENDING)
             return
         if len(chunk.uris) == 1:
             self.fail_chunk(chunk, f"Spotify refused it: {error}", ErrorKind.PERMANENT)

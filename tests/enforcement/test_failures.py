@@ -196,3 +196,28 @@ def test_automatic_enforcement_removes_a_newly_liked_blocked_track_by_the_next_r
 def test_automatic_enforcement_is_off_by_default(scene):
     assert due_users() == []
     assert run_automatic(scene.user) is None
+
+
+def test_a_playlist_removal_refused_once_is_retried_without_the_snapshot(scene, spotify_faults):
+    spotify_faults.fail_next(
+        400,
+        only=("DELETE /playlists/{id}/items",),
+        body={"error": {"status": 400, "message": "Invalid snapshot id"}},
+    )
+
+    batch = execute(plan(scene.user))
+
+    assert batch.status == JobStatus.COMPLETED and batch.failed == 0
+    assert calls(batch) == scene.world.minimum_calls + 1
+    removals = mutations.log(endpoint="DELETE /playlists/{id}/items")
+    refused_playlist = removals[0]["target_id"]  # the first one sent got the 400
+    assert "snapshot_id" not in removals[0]["payload"]  # its retry went without the snapshot
+    firsts = {}
+    for write in removals:
+        firsts.setdefault(write["target_id"], write)
+    assert all(
+        "snapshot_id" in write["payload"]
+        for target, write in firsts.items()
+        if target != refused_playlist
+    )
+    assert library_state(scene.owner) == expected_after(scene.original, scene.world)
