@@ -213,7 +213,7 @@ ERRORS = {
 }
 WRITE_ERRORS = {**ERRORS, "403": json_response("A read-only token", "Error")}
 PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10_000}},
     {
         "name": "per_page",
         "in": "query",

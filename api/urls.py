@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from api import domain_views, views
 
@@ -29,4 +29,7 @@ urlpatterns = [
     path("archive/plays", domain_views.recent_plays, name="archive-plays"),
     path("archive/stats", domain_views.stats, name="archive-stats"),
     path("archive/imports", domain_views.imports, name="archive-imports"),
+    # Anything else under /api/v1/ (an unknown path, or an id that is not a number) gets the
+    # API's JSON error, not Django's HTML page.
+    re_path(r"^.*$", views.not_found),
 ]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 
 from api import openapi, serializers
-from api.auth import ApiError, api_view
+from api.auth import ApiError, api_view, error
 from ops.jobs import find_job, job_models
 from spotify import usage
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
+PAGE_MAX = 10_000  # an offset past this is a mistake, and some databases overflow on it
 
 
 def page_params(request) -> tuple[int, int]:
@@ -20,8 +22,10 @@ def page_params(request) -> tuple[int, int]:
         per_page = int(request.GET.get("per_page", str(PER_PAGE_DEFAULT)))
     except ValueError:
         raise ApiError(400, "bad_request", "page and per_page must be whole numbers.") from None
-    if page < 1 or not 1 <= per_page <= PER_PAGE_MAX:
-        raise ApiError(400, "bad_request", f"page ≥ 1 and 1 ≤ per_page ≤ {PER_PAGE_MAX}.")
+    if not 1 <= page <= PAGE_MAX or not 1 <= per_page <= PER_PAGE_MAX:
+        raise ApiError(
+            400, "bad_request", f"1 ≤ page ≤ {PAGE_MAX} and 1 ≤ per_page ≤ {PER_PAGE_MAX}."
+        )
     return page, per_page
 
 
@@ -30,6 +34,11 @@ def paginated(request, rows: list, total: int, page: int, per_page: int) -> dict
     if page * per_page < total:
         next_url = request.build_absolute_uri(f"{request.path}?page={page + 1}&per_page={per_page}")
     return {"items": rows, "page": page, "per_page": per_page, "total": total, "next": next_url}
+
+
+@csrf_exempt
+def not_found(request):
+    return error(404, "not_found", "No such API endpoint or object; see /api/v1/openapi.json.")
 
 
 @api_view()

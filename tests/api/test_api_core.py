@@ -121,7 +121,7 @@ def test_the_openapi_document_describes_every_api_route(api, read_token):
         .replace("<int:", "{")
         .replace(">", "}")
         for route in _walk(get_resolver().url_patterns)
-        if route.route.startswith("api/v1/") and route.name != "api:openapi"
+        if route.route.startswith("api/v1/") and route.name and route.name != "api:openapi"
     }
     assert routes == set(document["paths"])
 
@@ -147,3 +147,14 @@ def test_revoking_someone_elses_token_is_404(ada, django_user_model):
     assert outsider.post(f"/settings/api-tokens/{token.pk}/revoke").status_code == 404
     token.refresh_from_db()
     assert token.active
+
+
+def test_unknown_api_paths_and_malformed_ids_get_the_json_error(api, read_token):
+    for path in ("/api/v1/nothing-here", "/api/v1/sync-events/not-a-number"):
+        response = api.get(path, read_token)
+        assert response.status_code == 404
+        assert conforms(response, "Error")["error"]["code"] == "not_found"
+
+
+def test_page_numbers_are_bounded(api, read_token):
+    assert api.get("/api/v1/jobs", read_token, page=10_001).status_code == 400
