@@ -25,12 +25,14 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    from bench import scenarios  # noqa: F401 - registers every scenario
+    from bench import scenarios  # registers every scenario
 
     unknown = set(options.scenarios) - set(harness.SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    names = options.scenarios or list(harness.SCENARIOS)
+    names = options.scenarios or sorted(
+        harness.SCENARIOS, key=lambda name: [*scenarios.ORDER, name].index(name)
+    )
 
     database = harness.reset_database()
     if database == "sqlite":
