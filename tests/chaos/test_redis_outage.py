@@ -1,0 +1,75 @@
+"""Redis unreachable (restarting, or gone): Spotify work carries on safely. Pacing falls back to
+the process's own schedule, the cache-held breaker and budget fall back to safe defaults, the
+persisted pause still holds (it lives in the database), and no write is sent twice."""
+
+from datetime import timedelta
+
+import pytest
+
+from bench.scenarios.common import connect
+from spotify import pacing, state
+from spotify.emulator import mutations
+from spotify.emulator.models import Playlist as SandboxPlaylist
+from spotify.emulator.models import PlaylistItem as SandboxItem
+from spotify.emulator.seed import seed_playlist
+from spotify.errors import QuotaExceeded
+from sync.engine import sync_base
+from sync.models import BasePlaylist, ChildPlaylist
+
+pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens there
+
+
+@pytest.fixture
+def redis_gone(settings, monkeypatch):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": DEAD_REDIS,
+        }
+    }
+    settings.REDIS_URL = DEAD_REDIS
+    monkeypatch.setattr(pacing, "_redis_client", None)
+    yield
+    pacing._redis_client = None
+
+
+def test_a_sync_with_redis_unreachable_completes_and_writes_nothing_twice(
+    sandbox_site, sandbox_users, redis_gone
+):
+    ada = sandbox_users[0]
+    playlist = seed_playlist(ada, items=300, tracks=400)
+    user = connect(ada)
+    base = BasePlaylist.objects.create(
+        user=user, spotify_id=playlist.spotify_id, name=playlist.name
+    )
+    ChildPlaylist.objects.create(base=base, name="Everything")
+
+    event, _ = sync_base(base)
+
+    assert event.status == "completed", event.error
+    child = base.children.get()
+    wanted = list(dict.fromkeys(_items(playlist)))  # every base track once, in base order
+    written = _items(SandboxPlaylist.objects.get(spotify_id=child.spotify_id))
+    assert written == wanted
+    assert mutations.duplicates() == []
+
+
+def _items(playlist) -> list[str]:
+    return list(
+        SandboxItem.objects.filter(playlist=playlist)
+        .order_by("position")
+        .values_list("uri", flat=True)
+    )
+
+
+def test_the_persisted_pause_holds_while_redis_is_unreachable(
+    sandbox_site, sandbox_users, redis_gone, fake_clock
+):
+    from spotify.client import SpotifyClient
+
+    user = connect(sandbox_users[0])
+    state.persist_pause(fake_clock.now() + timedelta(hours=20), "daily quota")
+    with pytest.raises(QuotaExceeded):
+        SpotifyClient(user, purpose="sync").current_user()
