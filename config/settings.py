@@ -296,8 +296,23 @@ CELERY_BEAT_SCHEDULE = {
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
     "fail-stale-syncs": {"task": "sync.tasks.fail_stale_syncs_task", "schedule": 300.0},
 }
+# Where each task runs: `interactive` (a person is waiting), `default`, `bulk` (background
+# refreshes, imports, polls, enrichment, enforcement batches). One worker can serve all three;
+# the Procfile's does.
 CELERY_TASK_ROUTES = {
+    "playlists.tasks.refresh_library_task": {"queue": "bulk"},
+    "playlists.tasks.enrich_task": {"queue": "bulk"},
+    "playlists.tasks.import_task": {"queue": "default"},
+    "sync.tasks.sync_task": {"queue": "default"},
+    "sync.tasks.scheduled_sync_task": {"queue": "default"},
+    "enforcement.tasks.run_batch_task": {"queue": "bulk"},
+    "enforcement.tasks.automatic_enforcement_task": {"queue": "bulk"},
+    "archive.tasks.poll_user_task": {"queue": "default"},
+    "archive.tasks.run_import": {"queue": "bulk"},
+    "archive.tasks.rebuild_rollups_task": {"queue": "bulk"},
+    "downloads.tasks.*": {"queue": "default"},
     "config.tasks.*": {"queue": "default"},
+    "ops.tasks.*": {"queue": "default"},
 }
 
 # --- I18n, time, static ---------------------------------------------------------------------------

@@ -102,3 +102,19 @@ def test_approving_a_waitlist_entry_from_admin(admin_client):
     )
     entry.refresh_from_db()
     assert entry.approved
+
+
+def test_every_project_task_is_routed_to_one_of_the_three_queues():
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    ours = [
+        name
+        for name in app.tasks
+        if name.split(".")[0]
+        in {"playlists", "sync", "enforcement", "archive", "downloads", "ops", "config"}
+    ]
+    assert len(ours) >= 15
+    queues = {name: app.amqp.router.route({}, name)["queue"].name for name in ours}
+    assert set(queues.values()) <= {"interactive", "default", "bulk"}, queues
+    assert queues["playlists.tasks.refresh_library_task"] == "bulk"
