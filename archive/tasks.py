@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from archive.models import ImportJob
 from ops.jobs import JobStatus
+from ops.logs import job_context
 from spotify import clock
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ def plan_polls() -> int:
 def poll_user_task(user_id: int, slot: str) -> None:
     from archive.poller import poll_user
 
-    poll_user(user_id, datetime.fromisoformat(slot))
+    with job_context(job_id=f"history-poll-{user_id}-{slot}", user_id=user_id, purpose="archive"):
+        poll_user(user_id, datetime.fromisoformat(slot))
 
 
 def claim(pk: int) -> ImportJob | None:
@@ -67,7 +69,8 @@ def run_import(job_pk: int) -> None:
     job = claim(job_pk)
     if job is not None:
         try:
-            run_import_job(job)
+            with job_context(job_id=job.public_id, user_id=job.user_id, purpose="archive"):
+                run_import_job(job)
         except Exception as error:
             job.fail(f"The import stopped on an unexpected error: {error}")
             shutil.rmtree(job.upload_dir, ignore_errors=True)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from celery import shared_task
 
 from ops.jobs import JobStatus
+from ops.logs import job_context
 from playlists.models import Enrichment, LibraryRefresh, PlaylistImport
 from spotify import clock
 
@@ -42,7 +43,8 @@ def refresh_library_task(job_pk: int) -> None:
 
     job = claim(LibraryRefresh, job_pk)
     if job is not None:
-        run_refresh_job(job)
+        with job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="library"):
+            run_refresh_job(job)
 
 
 @shared_task(queue="bulk")
@@ -51,7 +53,8 @@ def enrich_task(job_pk: int) -> None:
 
     job = claim(Enrichment, job_pk)
     if job is not None:
-        run_enrichment_job(job)
+        with job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="enrichment"):
+            run_enrichment_job(job)
 
 
 @shared_task(queue="default")
