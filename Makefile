@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEMO_ENV := DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_ENV := DEBUG=true SITE_URL=http://$(HOST):$(PORT)
 
 .PHONY: demo test bench lint fmt install install-dev migrate clean
 
