@@ -291,7 +291,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "config.tasks.beat_heartbeat", "schedule": 60.0},
     "resume-paused-jobs": {"task": "ops.tasks.resume_paused_jobs", "schedule": 60.0},
-    "enforcement-sweep": {"task": "enforcement.tasks.enforcement_sweep", "schedule": 3600.0},
+    "enforcement-sweep": {"task": "enforcement.tasks.enforcement_sweep", "schedule": 300.0},
     "downloads-sweep": {"task": "downloads.tasks.sweep", "schedule": 60.0},
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
     "fail-stale-syncs": {"task": "sync.tasks.fail_stale_syncs_task", "schedule": 300.0},

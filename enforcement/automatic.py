@@ -18,7 +18,7 @@ from spotify.errors import SpotifyError
 
 logger = logging.getLogger(__name__)
 
-# "Daily" with an hour of slack, since the sweep that starts runs fires hourly.
+# "Daily", with an hour of slack so a run never drifts later day by day.
 INTERVAL = timedelta(hours=23)
 
 

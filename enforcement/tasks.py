@@ -1,8 +1,8 @@
 """Celery tasks: thin wrappers around enforcement's plain functions.
 
 `run_batch_task` runs an enforcement or rollback batch (the ops sweep re-sends it by name after a
-pause). `enforcement_sweep` (beat, hourly) re-sends batches whose worker died and starts the
-daily automatic enforcement of users who opted in.
+pause). `enforcement_sweep` (beat, every 5 minutes) re-sends batches whose worker died and starts
+the daily automatic enforcement of users who opted in.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def orphaned_batches() -> list[int]:
 
 @shared_task(queue="default")
 def enforcement_sweep() -> dict:
-    """Hourly: re-send orphaned batches; run automatic enforcement for users who are due."""
+    """Every 5 minutes: re-send orphaned batches; start automatic runs for users who are due."""
     from enforcement.automatic import due_users
 
     orphans = orphaned_batches()

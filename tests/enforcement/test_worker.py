@@ -93,8 +93,8 @@ def test_killing_the_worker_at_random_chunk_boundaries_never_sends_a_chunk_twice
         assert ActionBatch.objects.get(pk=batch.pk).status == JobStatus.RUNNING
 
         with worker_process(sandbox_site.url, f"kill{trial}b"):
-            # What the broker's redelivery (or the hourly sweep) does: the task comes again; the
-            # new worker sees the old one's process is gone and takes the batch over.
+            # What the broker's redelivery (or the enforcement sweep) does: the task comes again;
+            # the new worker sees the old one's process is gone and takes the batch over.
             run_batch_task.delay(batch.pk)
             finished, _ = drive_to_end(batch, timeout=120)
 
