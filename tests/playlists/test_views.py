@@ -201,12 +201,13 @@ def test_job_progress_for_an_unknown_kind_is_404(ada_client, ada):
     assert ada_client.get(f"/library/jobs/bogus/{job.pk}/").status_code == 404
 
 
-def test_track_and_playlist_pages_offer_downloads(client, django_user_model):
+def test_track_and_playlist_pages_offer_downloads_and_blocking(client, django_user_model):
     owner = django_user_model.objects.create(username="downloader")
     playlist = mirrored_playlist(owner, "pl-downloads", [1])
     track = playlist.items.get().track
     client.force_login(owner)
     track_page = client.get(reverse("library_track", args=[track.pk])).content.decode()
     assert "Download" in track_page
+    assert f'id="block-track-{track.pk}"' in track_page  # the blocklist's Block button
     playlist_page = client.get(reverse("library_playlist", args=[playlist.pk])).content.decode()
     assert reverse("downloads:playlist", args=[playlist.pk]) in playlist_page
