@@ -1,6 +1,7 @@
 """Operators read enforcement here; they do not change it (the audit stays what happened)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 
 from enforcement.models import (
     ActionBatch,
@@ -12,6 +13,7 @@ from enforcement.models import (
     BlocklistImport,
     EnforcementSettings,
 )
+from ops.jobs import JobStatus
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -64,6 +66,44 @@ class ActionBatchAdmin(ReadOnlyAdmin):
     search_fields = ["user__username", "idempotency_key"]
     readonly_fields = [f.name for f in ActionBatch._meta.fields]
     inlines = [ChunkInline]
+    actions = ["retry_batches", "roll_back_batches"]
+
+    @admin.action(
+        description="Retry failed batches (they continue at their first unfinished chunk)"
+    )
+    def retry_batches(self, request, queryset):
+        from enforcement.executor import AlreadyRunning, resume
+        from enforcement.tasks import enqueue
+
+        retried = 0
+        for batch in queryset.filter(status=JobStatus.FAILED, dry_run=False):
+            try:
+                with transaction.atomic():
+                    batch = resume(batch)
+                    if batch.status == JobStatus.QUEUED:
+                        enqueue(batch)
+                        retried += 1
+            except AlreadyRunning as error:
+                self.message_user(request, f"Batch {batch.pk}: {error}.", messages.WARNING)
+        self.message_user(request, f"Queued {retried} batch(es) again.")
+
+    @admin.action(description="Roll back these batches (everything they removed)")
+    def roll_back_batches(self, request, queryset):
+        from enforcement.executor import AlreadyRunning
+        from enforcement.rollback import RollbackNotAllowed, prepare_rollback
+        from enforcement.tasks import enqueue
+
+        for batch in queryset:
+            try:
+                with transaction.atomic():
+                    rollback_batch, created = prepare_rollback(batch)
+                    if created:
+                        enqueue(rollback_batch)
+                self.message_user(
+                    request, f"Batch {batch.pk}: rollback {rollback_batch.pk} queued."
+                )
+            except (RollbackNotAllowed, AlreadyRunning) as error:
+                self.message_user(request, f"Batch {batch.pk}: {error}.", messages.WARNING)
 
 
 @admin.register(ActionItem)

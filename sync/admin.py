@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from ops.jobs import ACTIVE_STATUSES
 from sync.models import BasePlaylist, ChildPlaylist, SyncEvent
 
 
@@ -55,3 +56,12 @@ class SyncEventAdmin(admin.ModelAdmin):
     search_fields = ["base__name", "user__username"]
     raw_id_fields = ["user", "base"]
     readonly_fields = ["stats", "calls", "heartbeat_at", "started_at", "finished_at"]
+    actions = ["mark_failed"]
+
+    @admin.action(description="Mark in-progress syncs failed (their worker is gone); Retry resumes")
+    def mark_failed(self, request, queryset):
+        marked = 0
+        for event in queryset.filter(status__in=list(ACTIVE_STATUSES)):
+            event.fail("Marked failed by an operator: no worker was running it.")
+            marked += 1
+        self.message_user(request, f"Marked {marked} sync(s) failed; the base can sync again.")

@@ -118,3 +118,46 @@ def test_every_project_task_is_routed_to_one_of_the_three_queues():
     queues = {name: app.amqp.router.route({}, name)["queue"].name for name in ours}
     assert set(queues.values()) <= {"interactive", "default", "bulk"}, queues
     assert queues["playlists.tasks.refresh_library_task"] == "bulk"
+
+
+def test_admin_marks_a_stale_sync_failed(admin_client, django_user_model):
+    from tests.sync.factories import owned_event
+
+    event = owned_event(django_user_model.objects.create(username="ada"), status="running")
+    admin_client.post(
+        "/admin/sync/syncevent/", {"action": "mark_failed", "_selected_action": [event.pk]}
+    )
+    event.refresh_from_db()
+    assert event.status == "failed" and "operator" in event.error
+
+
+def test_admin_retries_a_failed_batch_and_rolls_back_a_finished_one(
+    admin_client, django_user_model
+):
+    from enforcement.models import ActionBatch, ActionItem, ItemKind, ItemStatus
+    from tests.enforcement.factories import finished_batch
+
+    ada = django_user_model.objects.create(username="ada")
+    failed = ActionBatch.objects.create(
+        user=ada, dry_run=False, status="failed", error="Spotify down"
+    )
+    admin_client.post(
+        "/admin/enforcement/actionbatch/",
+        {"action": "retry_batches", "_selected_action": [failed.pk]},
+    )
+    failed.refresh_from_db()
+    assert failed.status == "queued"
+
+    ActionBatch.objects.filter(pk=failed.pk).update(status="completed")
+    done = finished_batch(django_user_model.objects.create(username="grace"))
+    ActionItem.objects.create(
+        batch=done,
+        kind=ItemKind.LIKED_TRACK,
+        uri="spotify:track:0123456789abcdefghijAB",
+        status=ItemStatus.DONE,
+    )
+    admin_client.post(
+        "/admin/enforcement/actionbatch/",
+        {"action": "roll_back_batches", "_selected_action": [done.pk]},
+    )
+    assert done.rollbacks.count() == 1
