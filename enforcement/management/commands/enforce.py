@@ -13,6 +13,7 @@ from enforcement.executor import AlreadyRunning, NotExecutable, execute, run
 from enforcement.models import ActionBatch, ItemKind
 from enforcement.planner import pace_seconds, plan
 from enforcement.rollback import RollbackNotAllowed, rollback
+from ops.terminal import JobProgress
 
 
 class Command(BaseCommand):
@@ -37,15 +38,18 @@ class Command(BaseCommand):
                 if batch is None:
                     raise CommandError("no such batch for this user")
                 if options["rollback"]:
-                    batch = rollback(batch)
+                    with JobProgress(self.stderr, _newest_batch_of(user)):
+                        batch = rollback(batch)
                 else:
-                    batch = execute(batch) if batch.dry_run else run(batch)
+                    with JobProgress(self.stderr, _newest_batch_of(user, batch.pk)):
+                        batch = execute(batch) if batch.dry_run else run(batch)
             else:
                 batch = plan(user)
                 self.describe(batch)
                 if not options["execute"]:
                     return
-                batch = execute(batch)
+                with JobProgress(self.stderr, _newest_batch_of(user, batch.pk)):
+                    batch = execute(batch)
         except (AlreadyRunning, NotExecutable, RollbackNotAllowed) as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
@@ -65,3 +69,13 @@ class Command(BaseCommand):
         )
         for warning in batch.warnings:
             self.stdout.write(self.style.WARNING(f"  {warning}"))
+
+
+def _newest_batch_of(user, pk: int | None = None):
+    """What the progress bar follows: this batch, or the user's newest one (a rollback)."""
+
+    def find():
+        batches = ActionBatch.objects.filter(user=user)
+        return batches.filter(pk=pk).first() if pk else batches.order_by("-pk").first()
+
+    return find
