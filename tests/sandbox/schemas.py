@@ -24,7 +24,9 @@ from tests.conftest import require_service
 
 # Spotify's own API description, kept beside the project's other references (not vendored here).
 # SPOTIFY_OPENAPI points elsewhere if the file lives somewhere else.
-SPEC = Path(os.environ.get("SPOTIFY_OPENAPI", "/work/shared/reference/spotify-openapi.yml"))
+# The project's shared/ folder sits beside the repository (as in CI's clone).
+_BESIDE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "spotify-openapi.yml"
+SPEC = Path(os.environ.get("SPOTIFY_OPENAPI", str(_BESIDE)))
 RELAXED_NULLS = {
     "next",
     "previous",
