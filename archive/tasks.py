@@ -47,19 +47,8 @@ def poll_user_task(user_id: int, slot: str) -> None:
 
 
 def claim(pk: int) -> ImportJob | None:
-    """The job, claimed for this worker; None when it is gone, finished or another worker's."""
-    job = ImportJob.objects.filter(pk=pk).first()
-    if job is None:
-        return None
-    if job.claim():
-        return job
-    taken_over = ImportJob.objects.filter(
-        pk=pk, status=JobStatus.RUNNING, heartbeat_at__lt=clock.now() - STALE_AFTER
-    ).update(heartbeat_at=clock.now())
-    if taken_over:
-        job.refresh_from_db()
-        return job
-    return None
+    """The job, claimed for this worker (see ops.jobs.Job.claim_for_worker)."""
+    return ImportJob.claim_for_worker(pk, STALE_AFTER)
 
 
 @shared_task(queue="bulk")

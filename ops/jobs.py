@@ -184,6 +184,24 @@ class Job(models.Model):
         """How the API and pages name a job across kinds: "<model>-<pk>"."""
         return f"{self._meta.model_name}-{self.pk}"
 
+    @classmethod
+    def claim_for_worker(cls, pk: int, stale_after: timedelta):
+        """The job, claimed for this worker: a queued one, or a running one whose worker fell
+        silent for `stale_after` (ACKS_LATE redelivered its message). None when it is gone,
+        finished, or another live worker has it."""
+        job = cls.objects.filter(pk=pk).first()
+        if job is None:
+            return None
+        if job.claim():
+            return job
+        taken_over = cls.objects.filter(
+            pk=pk, status=JobStatus.RUNNING, heartbeat_at__lt=clock.now() - stale_after
+        ).update(heartbeat_at=clock.now())
+        if taken_over:
+            job.refresh_from_db()
+            return job
+        return None
+
     def claim(self) -> bool:
         """Move QUEUED → RUNNING for exactly one worker (a conditional UPDATE)."""
         claimed = (

@@ -10,10 +10,8 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from ops.jobs import JobStatus
 from ops.logs import job_context
 from playlists.models import Enrichment, LibraryRefresh, PlaylistImport
-from spotify import clock
 
 # A RUNNING job whose heartbeat is older than this lost its worker (ACKS_LATE redelivers the
 # message); the redelivered task may take it over.
@@ -21,20 +19,8 @@ STALE_AFTER = timedelta(minutes=10)
 
 
 def claim(model, pk: int):
-    """The job, claimed for this worker; None when it is gone or another worker has it."""
-    job = model.objects.filter(pk=pk).first()
-    if job is None:
-        return None
-    if job.claim():
-        return job
-    stale = clock.now() - STALE_AFTER
-    taken_over = model.objects.filter(
-        pk=pk, status=JobStatus.RUNNING, heartbeat_at__lt=stale
-    ).update(heartbeat_at=clock.now())
-    if taken_over:
-        job.refresh_from_db()
-        return job
-    return None
+    """The job, claimed for this worker (see ops.jobs.Job.claim_for_worker)."""
+    return model.claim_for_worker(pk, STALE_AFTER)
 
 
 @shared_task(queue="bulk")
