@@ -395,3 +395,16 @@ def read_account(record) -> tuple[str, ExportPlay | None]:
         track_name=title,
         artist_name=artist,
     )
+
+
+class LocalFile:
+    """A file on disk shaped like an upload (`name`, `chunks()`), for imports from the shell."""
+
+    def __init__(self, path: Path):
+        self.name = path.name
+        self.path = path
+
+    def chunks(self):
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                yield chunk

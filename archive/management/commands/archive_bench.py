@@ -25,6 +25,7 @@ from django.test import Client
 
 from archive import conf
 from archive.models import HistoryProfile
+from archive.spotify_export import LocalFile
 
 FILE_RECORDS = 25_000  # about what one of Spotify's ~12 MB files holds
 
@@ -93,17 +94,6 @@ def _write_history(folder: Path, records: int, tracks: int) -> None:
         (folder / f"Streaming_History_Audio_{number}.json").write_text(json.dumps(batch, indent=2))
 
 
-class _File:
-    def __init__(self, path: Path):
-        self.name = path.name
-        self.path = path
-
-    def chunks(self):
-        with open(self.path, "rb") as handle:
-            while chunk := handle.read(1024 * 1024):
-                yield chunk
-
-
 class Command(BaseCommand):
     help = "Benchmark the archive: history import speed/memory, stats page latency."
 
@@ -132,7 +122,7 @@ class Command(BaseCommand):
         )
         return user
 
-    def _write_files(self, folder: Path, records: int, tracks: int) -> list[_File]:
+    def _write_files(self, folder: Path, records: int, tracks: int) -> list[LocalFile]:
         # In a child process, so building the JSON does not count in this one's peak memory.
         import multiprocessing
 
@@ -141,7 +131,7 @@ class Command(BaseCommand):
         )
         child.start()
         child.join()
-        return [_File(path) for path in sorted(folder.glob("*.json"), key=_file_number)]
+        return [LocalFile(path) for path in sorted(folder.glob("*.json"), key=_file_number)]
 
     def bench_import(self, records: int, tracks: int) -> None:
         from archive.importer import create_job, run_import_job

@@ -8,20 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from archive import conf
 from archive.importer import create_job, run_import_job
 from archive.models import HistoryProfile, ImportJob
-from archive.spotify_export import UploadRefused
+from archive.spotify_export import LocalFile, UploadRefused
 from archive.tasks import claim
 from ops.terminal import JobProgress
-
-
-class _LocalFile:
-    def __init__(self, path: Path):
-        self.name = path.name
-        self.path = path
-
-    def chunks(self):
-        with open(self.path, "rb") as handle:
-            while chunk := handle.read(1024 * 1024):
-                yield chunk
 
 
 class Command(BaseCommand):
@@ -55,7 +44,7 @@ class Command(BaseCommand):
                 raise CommandError(f"not found: {', '.join(missing)}")
             try:
                 job = create_job(
-                    owner, [_LocalFile(p) for p in paths], min_seconds * 1000, enqueue=False
+                    owner, [LocalFile(p) for p in paths], min_seconds * 1000, enqueue=False
                 )
             except UploadRefused as refused:
                 raise CommandError(str(refused)) from None
