@@ -17,8 +17,10 @@ from celery.signals import worker_ready
 from django.db.models import Q
 
 from archive.models import ImportJob
-from ops.jobs import JobStatus
+from ops.database import DATABASE_ERRORS
+from ops.jobs import JobStatus, requeued_if_database_drops
 from ops.logs import job_context
+from ops.retry import RETRY_TRANSIENT
 from spotify import clock
 
 logger = logging.getLogger(__name__)
@@ -51,15 +53,20 @@ def claim(pk: int) -> ImportJob | None:
     return ImportJob.claim_for_worker(pk, STALE_AFTER)
 
 
-@shared_task(queue="bulk")
-def run_import(job_pk: int) -> None:
+@shared_task(queue="bulk", **RETRY_TRANSIENT)
+def run_import(self, job_pk: int) -> None:
     from archive.importer import run_import_job
 
     job = claim(job_pk)
-    if job is not None:
+    if job is None:
+        return
+    # A dropped database connection is not the upload's fault: keep the file, go on later.
+    with requeued_if_database_drops(job):
         try:
             with job_context(job_id=job.public_id, user_id=job.user_id, purpose="archive"):
                 run_import_job(job)
+        except DATABASE_ERRORS:
+            raise
         except Exception as error:
             job.fail(f"The import stopped on an unexpected error: {error}")
             shutil.rmtree(job.upload_dir, ignore_errors=True)

@@ -51,7 +51,7 @@ from downloads.models import (
     Status,
 )
 from downloads.quality import Ladder
-from ops.jobs import JobStatus
+from ops.jobs import JobStatus, requeued_if_database_drops
 from spotify import clock
 
 logger = logging.getLogger(__name__)
@@ -295,6 +295,11 @@ def run_playlist(run_pk: int) -> None:
     run = DownloadRun.objects.filter(pk=run_pk).select_related("playlist").first()
     if run is None or not run.claim():
         return  # gone, or another worker has it
+    with requeued_if_database_drops(run):
+        _queue_playlist_searches(run)
+
+
+def _queue_playlist_searches(run: DownloadRun) -> None:
     if run.playlist is None:
         run.fail("The playlist is no longer in your library.")
         return

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from downloads import engine
+from ops.retry import RETRY_TRANSIENT
 
 
 @shared_task
@@ -17,8 +18,8 @@ def advance_download(pk: int) -> None:
     engine.advance(pk)
 
 
-@shared_task
-def start_playlist_run(run_pk: int) -> None:
+@shared_task(**RETRY_TRANSIENT)
+def start_playlist_run(self, run_pk: int) -> None:
     """Queue a search for every missing track of a playlist."""
     engine.run_playlist(run_pk)
 

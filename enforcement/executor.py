@@ -51,6 +51,7 @@ from enforcement.models import (
     ItemStatus,
 )
 from enforcement.planner import FOLLOWING_WRITE_LIMIT, position_runs
+from ops.database import DATABASE_ERRORS
 from ops.jobs import ACTIVE_STATUSES, JobStatus
 from ops.logs import job_context
 from spotify import clock
@@ -325,6 +326,11 @@ def run(batch: ActionBatch) -> ActionBatch:
                 "Spotify needs reconnecting. Use the Reconnect button, then resume this batch: "
                 "it continues where it stopped."
             )
+        except DATABASE_ERRORS:
+            # Not the batch's failure: back to the queue; the task's retry reconciles the chunk
+            # in flight and goes on.
+            batch.requeue_for_retry("The database connection dropped")
+            raise
         except Exception as error:
             batch.fail(f"Stopped by an unexpected error: {error!r}")
             raise

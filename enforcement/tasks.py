@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from enforcement.models import ActionBatch
 from ops.jobs import JobStatus
+from ops.retry import RETRY_TRANSIENT
 from spotify import clock
 
 logger = logging.getLogger(__name__)
@@ -24,8 +25,8 @@ logger = logging.getLogger(__name__)
 LOST_MESSAGE_AFTER = timedelta(minutes=15)
 
 
-@shared_task(queue="bulk")
-def run_batch_task(batch_pk: int) -> None:
+@shared_task(queue="bulk", **RETRY_TRANSIENT)
+def run_batch_task(self, batch_pk: int) -> None:
     from enforcement.executor import run
 
     batch = ActionBatch.objects.filter(pk=batch_pk, dry_run=False).first()

@@ -11,13 +11,28 @@ comes, so no worker sleeps through a quota lockout and no long-ETA message sits 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from ops.database import DATABASE_ERRORS, reopen_database_connections
 from spotify import clock
+
+
+@contextlib.contextmanager
+def requeued_if_database_drops(job: Job) -> Iterator[None]:
+    """Run a job's body; if the database connection drops, put the job back in the queue and
+    re-raise, so the task's retry policy (ops.retry.RETRY_TRANSIENT) runs it again. The job goes
+    on from its last checkpoint: nothing done is lost, and nothing is marked failed that is not."""
+    try:
+        yield
+    except DATABASE_ERRORS:
+        job.requeue_for_retry("The database connection dropped")
+        raise
 
 
 def job_models() -> list[type[Job]]:
@@ -158,6 +173,24 @@ class Job(models.Model):
     def fail(self, error: str) -> None:
         now = clock.now()
         self._update(status=JobStatus.FAILED, finished_at=now, heartbeat_at=now, error=error[:5000])
+
+    def requeue_for_retry(self, reason: str) -> bool:
+        """RUNNING → QUEUED on a fresh connection, for the task's retry to claim it again. False
+        when the database is still unreachable: the job then stays RUNNING with a stopped
+        heartbeat, which is what the stale-job sweeps look for."""
+        reopen_database_connections()
+        step = f"{reason}; continuing from the last checkpoint"[:200]
+        try:
+            moved = (
+                type(self)
+                .objects.filter(pk=self.pk, status=JobStatus.RUNNING)
+                .update(status=JobStatus.QUEUED, step=step, heartbeat_at=clock.now())
+            )
+        except DATABASE_ERRORS:
+            return False
+        if moved:
+            self.status, self.step = JobStatus.QUEUED, step
+        return bool(moved)
 
     def cancel(self) -> None:
         self._update(status=JobStatus.CANCELLED, finished_at=clock.now())

@@ -10,7 +10,9 @@ from datetime import timedelta
 
 from celery import shared_task
 
+from ops.jobs import requeued_if_database_drops
 from ops.logs import job_context
+from ops.retry import RETRY_TRANSIENT
 from playlists.models import Enrichment, LibraryRefresh, PlaylistImport
 
 # A RUNNING job whose heartbeat is older than this lost its worker (ACKS_LATE redelivers the
@@ -23,30 +25,37 @@ def claim(model, pk: int):
     return model.claim_for_worker(pk, STALE_AFTER)
 
 
-@shared_task(queue="bulk")
-def refresh_library_task(job_pk: int) -> None:
+@shared_task(queue="bulk", **RETRY_TRANSIENT)
+def refresh_library_task(self, job_pk: int) -> None:
     from playlists.refresh import run_refresh_job
 
     job = claim(LibraryRefresh, job_pk)
     if job is not None:
-        with job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="library"):
+        with (
+            job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="library"),
+            requeued_if_database_drops(job),
+        ):
             run_refresh_job(job)
 
 
-@shared_task(queue="bulk")
-def enrich_task(job_pk: int) -> None:
+@shared_task(queue="bulk", **RETRY_TRANSIENT)
+def enrich_task(self, job_pk: int) -> None:
     from playlists.enrichment import run_enrichment_job
 
     job = claim(Enrichment, job_pk)
     if job is not None:
-        with job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="enrichment"):
+        with (
+            job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="enrichment"),
+            requeued_if_database_drops(job),
+        ):
             run_enrichment_job(job)
 
 
-@shared_task(queue="default")
-def import_task(job_pk: int) -> None:
+@shared_task(queue="default", **RETRY_TRANSIENT)
+def import_task(self, job_pk: int) -> None:
     from playlists.imports.jobs import run_import_job
 
     job = claim(PlaylistImport, job_pk)
     if job is not None:
-        run_import_job(job)
+        with requeued_if_database_drops(job):
+            run_import_job(job)

@@ -24,6 +24,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from ops.database import DATABASE_ERRORS, reopen_database_connections
 from spotify import clock, pacing, state, tokens
 from spotify.errors import (
     BadRequest,
@@ -126,7 +127,7 @@ def record(
     retry_after: int | None = None,
     app: str | None = None,
 ) -> None:
-    ApiCall.objects.create(
+    row = ApiCall(
         at=clock.now(),
         app=app or state.app_id(),
         user_id=context.user_id,
@@ -138,6 +139,13 @@ def record(
         purpose=context.purpose,
         job_id=context.job_id[:64],
     )
+    try:
+        row.save(force_insert=True)
+    except DATABASE_ERRORS:
+        # The call was made: its row must survive a dropped connection, for the daily budget
+        # counts these rows. One more try on a fresh connection (none inside a transaction).
+        reopen_database_connections()
+        row.save(force_insert=True)
     if app is None:
         state.count_call()
 

@@ -27,7 +27,6 @@ was lost, and sends only what is still missing — never a completed chunk again
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import secrets
@@ -605,8 +604,7 @@ def run_sync(event: SyncEvent, *, client: SpotifyClient | None = None) -> SyncRe
                     "from there."
                 )
                 return None
-            with contextlib.suppress(Exception):  # the database may be what failed
-                event._update(status=JobStatus.QUEUED, step=f"Retrying after: {error}"[:200])
+            event.requeue_for_retry(f"Interrupted by {type(error).__name__}")
             raise
         except SpotifyError as error:
             event.fail(f"Spotify answered with an error: {error}")

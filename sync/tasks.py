@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from ops.jobs import requeued_if_database_drops
 from ops.retry import RETRY_TRANSIENT
 from sync.models import BasePlaylist, SyncEvent, Trigger
 
@@ -19,7 +20,8 @@ def sync_task(self, event_pk: int) -> None:
     event = SyncEvent.objects.filter(pk=event_pk).select_related("base__user").first()
     if event is None or not event.claim():
         return  # gone, or another worker has it (or the stale sweep already failed it)
-    run_sync(event)
+    with requeued_if_database_drops(event):
+        run_sync(event)
 
 
 @shared_task(queue="default")

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from html import unescape
 from pathlib import Path
 
@@ -84,18 +85,20 @@ def login_through_sandbox(client, sandbox_user, *, decision: str = "agree"):
     return client.post(response["Location"].split("?")[0], form, follow=True)
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    """A real Celery worker in its own process, on the test database and the configured broker."""
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        require_service(bool(settings.REDIS_URL), "REDIS_URL (a Redis broker for the worker)")
-    env = {
+@contextlib.contextmanager
+def worker_process(name: str = "worker", *, site_url: str | None = None, env: dict | None = None):
+    """A real Celery worker (own process group) on the test database and the configured broker;
+    `site_url` points it at a live server's sandbox, `env` overrides its environment (another
+    Redis, a PGAPPNAME that tells its database connections apart). Yields the Popen; stopping
+    it is the caller's choice (SIGKILL mid-job) or ours at exit."""
+    worker_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "TUNEKEEPER_USE_TEST_DATABASE": "1",
+        **({"SITE_URL": site_url} if site_url else {}),
+        **(env or {}),
     }
-    log_path = ROOT / "var" / "test-worker.log"
-    log = log_path.open("w")
+    log = (ROOT / "var" / f"test-worker-{name}.log").open("a")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -113,20 +116,35 @@ def celery_worker_process(transactional_db):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "-n",
+            f"{name}-{uuid.uuid4().hex[:6]}@%h",
         ],
         cwd=ROOT,
-        env=env,
+        env=worker_env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real Celery worker in its own process, on the test database and the configured broker."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        require_service(bool(settings.REDIS_URL), "REDIS_URL (a Redis broker for the worker)")
+    with worker_process("fixture") as process:
+        yield process
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, message: str = "condition"):

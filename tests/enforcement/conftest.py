@@ -3,10 +3,7 @@
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +11,7 @@ import pytest
 from bench.scenarios.common import connect, sandbox_user
 from enforcement.benchmark import World, block_artists, library_state, seed_world
 from playlists.refresh import refresh_library
-from tests.conftest import ROOT
+from tests.conftest import worker_process as shared_worker_process
 
 
 @dataclass
@@ -54,52 +51,9 @@ def spotify_faults():
 
 @contextlib.contextmanager
 def worker_process(live_server_url: str, name: str = "enforcement"):
-    """A real Celery worker (own process group) that reaches the sandbox at the live server.
-    Yields the Popen; stopping it is the caller's choice (SIGKILL mid-batch) or ours at exit."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "TUNEKEEPER_USE_TEST_DATABASE": "1",
-        "SITE_URL": live_server_url,
-    }
-    log = (ROOT / "var" / f"test-worker-{name}.log").open("a")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "interactive,default,bulk",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{name}-{uuid.uuid4().hex[:6]}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    """A real Celery worker that reaches the sandbox at the live server (tests.conftest)."""
+    with shared_worker_process(name, site_url=live_server_url) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
 
 
 def kill(process) -> None:
