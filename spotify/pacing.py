@@ -26,15 +26,16 @@ _RESERVE = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local interactive = ARGV[3] == '1'
+local floor = tonumber(ARGV[4])
 local background_next = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot
 if interactive then
   local interactive_next = tonumber(redis.call('GET', KEYS[2]) or '0')
-  slot = math.max(now, interactive_next)
+  slot = math.max(now, interactive_next, floor)
   redis.call('SET', KEYS[2], slot + interval, 'PX', 120000)
   redis.call('SET', KEYS[1], math.max(background_next, slot) + interval, 'PX', 120000)
 else
-  slot = math.max(now, background_next)
+  slot = math.max(now, background_next, floor)
   redis.call('SET', KEYS[1], slot + interval, 'PX', 120000)
 end
 return tostring(slot - now)
@@ -47,6 +48,17 @@ class _LocalSchedule:
         self.background_next = 0.0
         self.interactive_next = 0.0
         self.level = 1.0
+
+    def next_free(self, interactive: bool) -> float:
+        return self.interactive_next if interactive else self.background_next
+
+    def follow(self, slot: float, interval: float, interactive: bool) -> None:
+        """Note a slot the shared schedule gave out, so that falling back to this schedule
+        (Redis gone) goes on from it instead of from an empty past."""
+        with self.lock:
+            if interactive:
+                self.interactive_next = max(self.interactive_next, slot + interval)
+            self.background_next = max(self.background_next, slot + interval)
 
     def reserve(self, now: float, interval: float, interactive: bool) -> float:
         with self.lock:
@@ -121,24 +133,32 @@ def interval(app: str) -> float:
 
 
 def reserve(app: str, *, interactive: bool) -> float:
-    """Reserve the next send slot; returns how many seconds to wait for it."""
+    """Reserve the next send slot; returns how many seconds to wait for it.
+
+    The shared schedule (Redis) and this process's own one keep each other's last slot, so a
+    Redis that goes away, or comes back empty after a restart, never lets this process send
+    sooner than the pace allows.
+    """
     gap = interval(app)
-    now = clock.monotonic() if not settings.REDIS_URL else None
+    local = _schedule(app)
+    now = clock.monotonic()
     if settings.REDIS_URL:
         try:
             # Redis needs one time base for all processes: wall-clock seconds.
             wall = clock.now().timestamp()
+            floor = wall + (local.next_free(interactive) - now)
             script = _redis().register_script(_RESERVE)
             wait = float(
                 script(
                     keys=[_key(app, "background"), _key(app, "interactive")],
-                    args=[wall, gap, "1" if interactive else "0"],
+                    args=[wall, gap, "1" if interactive else "0", floor],
                 )
             )
+            local.follow(now + wait, gap, interactive)
             return max(wait, 0.0)
         except Exception:  # Redis away: fail safe to this process's own schedule
             now = clock.monotonic()
-    return _schedule(app).reserve(now, gap, interactive)
+    return local.reserve(now, gap, interactive)
 
 
 def reset(app: str) -> None:
