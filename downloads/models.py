@@ -277,7 +277,7 @@ class Download(models.Model):
 
 
 class SearchGate(models.Model):
-    """The search throttle's state for one slskd, when there is no Redis to keep it."""
+    """The search throttle's state for one slskd (downloads.throttle)."""
 
     instance = models.CharField(max_length=16, primary_key=True)
     in_flight_token = models.CharField(max_length=64, blank=True)
@@ -294,6 +294,7 @@ class SearchStart(models.Model):
 
     instance = models.CharField(max_length=16)
     at = models.DateTimeField()
+    token = models.CharField(max_length=64, blank=True)  # the search's id, to forget its start
 
     class Meta:
         indexes = [models.Index(fields=["instance", "at"], name="search_start_window")]

@@ -1,5 +1,5 @@
-"""The search gate: its rules under a FakeClock, and that it holds across processes (Redis when
-REDIS_URL is set, the database otherwise)."""
+"""The search gate: its rules under a FakeClock, and that it holds across processes and outlives
+the cache (its state is in the database)."""
 
 import itertools
 import json
@@ -65,6 +65,39 @@ def test_a_forgotten_search_frees_the_gate_after_a_while(gate, fake_clock):
     assert throttle.acquire(INSTANCE, token()).granted
     fake_clock.advance(throttle.IN_FLIGHT_SECONDS + 1)
     assert throttle.acquire(INSTANCE, token()).granted
+
+
+def test_a_start_that_never_reached_slskd_gives_its_place_in_the_window_back(gate, fake_clock):
+    for _ in range(throttle.MAX_SEARCHES - 1):
+        held = token()
+        assert throttle.acquire(INSTANCE, held).granted
+        throttle.release(INSTANCE, held)
+        fake_clock.advance(throttle.MIN_GAP_SECONDS)
+    refused_by_slskd = token()
+    assert throttle.acquire(INSTANCE, refused_by_slskd).granted
+    throttle.forget_start(INSTANCE, refused_by_slskd)
+    throttle.release(INSTANCE, refused_by_slskd)
+    fake_clock.advance(throttle.MIN_GAP_SECONDS)
+
+    assert throttle.usage(INSTANCE).used == throttle.MAX_SEARCHES - 1
+    assert throttle.acquire(INSTANCE, token()).granted  # the last place in the window
+
+
+def test_a_ban_pause_and_the_window_hold_with_redis_gone(gate, fake_clock, settings):
+    held = token()
+    assert throttle.acquire(INSTANCE, held).granted
+    throttle.release(INSTANCE, held)
+    until = throttle.pause(INSTANCE, 1800, "possible ban")
+    # Redis restarting (nothing answers): the gate never kept anything there.
+    dead = "redis://127.0.0.1:1/0"
+    settings.REDIS_URL = dead
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead}
+    }
+
+    assert throttle.paused_until(INSTANCE) == (until, "possible ban")
+    assert throttle.acquire(INSTANCE, token()).reason == "paused"
+    assert throttle.usage(INSTANCE).used == 1
 
 
 def test_a_pause_stops_every_search_until_it_ends(gate, fake_clock):
