@@ -295,6 +295,7 @@ CELERY_BEAT_SCHEDULE = {
     "downloads-sweep": {"task": "downloads.tasks.sweep", "schedule": 60.0},
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
     "fail-stale-syncs": {"task": "sync.tasks.fail_stale_syncs_task", "schedule": 300.0},
+    "resend-lost-jobs": {"task": "ops.tasks.resend_lost_jobs", "schedule": 300.0},
 }
 # Where each task runs: `interactive` (a person is waiting), `default`, `bulk` (background
 # refreshes, imports, polls, enrichment, enforcement batches). One worker can serve all three;

@@ -221,6 +221,10 @@ class ActionBatch(Job):
     def __str__(self) -> str:
         return f"{self.get_mode_display()} batch {self.pk} for {self.user_id}"
 
+    @classmethod
+    def waiting_for_a_worker(cls):
+        return super().waiting_for_a_worker().filter(dry_run=False)  # a plan waits for a person
+
     @property
     def ledger_job_id(self) -> str:
         return f"enforcement-{self.pk}"

@@ -212,6 +212,11 @@ class Job(models.Model):
                 transaction.on_commit(lambda: current_app.send_task(name, args=[pk]))
         return bool(moved)
 
+    @classmethod
+    def waiting_for_a_worker(cls):
+        """Jobs whose task message should be in the broker (what `resend_lost_jobs` checks)."""
+        return cls.objects.filter(status=JobStatus.QUEUED)
+
     @property
     def public_id(self) -> str:
         """How the API and pages name a job across kinds: "<model>-<pk>"."""

@@ -14,6 +14,7 @@ import math
 import shutil
 import socket
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,44 @@ def test_a_sync_through_a_redis_restart_finishes_once_at_the_pace_with_nothing_s
     cache = RedisCache(own_redis.url, {"KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]})
     budget_key = state._budget_key(state.app_id(), clock.now().date().isoformat())
     assert cache.get(budget_key) == ApiCall.objects.count()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_message_died_with_redis_is_sent_again_by_the_sweep(
+    sandbox_site, sandbox_users, own_redis
+):
+    from ops.tasks import LOST_AFTER, resend_lost_jobs
+    from playlists.models import LibraryRefresh, Playlist
+    from playlists.tasks import refresh_library_task
+
+    ada = sandbox_users[0]
+    remote = seed_playlist(ada, items=120, tracks=300)
+    user = connect(ada)
+    job = LibraryRefresh.objects.create(user=user, step="Queued")
+    with current_app.connection_for_write(own_redis.url) as connection:
+        refresh_library_task.apply_async(args=[job.pk], connection=connection)
+    assert redis.Redis.from_url(own_redis.url).dbsize() > 0  # the message waits in Redis
+
+    own_redis.stop()
+    own_redis.start()  # empty: a Redis without persistence lost the queue
+    assert redis.Redis.from_url(own_redis.url).dbsize() == 0
+    # The sweep's view a quarter of an hour later: still queued, nobody claimed it.
+    LibraryRefresh.objects.filter(pk=job.pk).update(
+        created_at=clock.now() - LOST_AFTER - timedelta(minutes=1)
+    )
+
+    env = {"REDIS_URL": own_redis.url}
+    with worker_process("redis-lost", site_url=sandbox_site.url, env=env):
+        with current_app.connection_for_write(own_redis.url) as connection:
+            resend_lost_jobs.apply_async(connection=connection)  # what beat sends
+        wait_for(
+            lambda: not LibraryRefresh.objects.get(pk=job.pk).is_active,
+            timeout=90,
+            message="the refresh to run",
+        )
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED, (job.status, job.error)
+    mirrored = Playlist.objects.get(user=user, spotify_id=remote.spotify_id)
+    assert list(mirrored.items.values_list("uri", flat=True)) == items(remote)

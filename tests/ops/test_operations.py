@@ -161,3 +161,58 @@ def test_admin_retries_a_failed_batch_and_rolls_back_a_finished_one(
         {"action": "roll_back_batches", "_selected_action": [done.pk]},
     )
     assert done.rollbacks.count() == 1
+
+
+def test_a_job_queued_too_long_ago_is_found_lost_and_a_plan_or_a_fresh_job_is_not(
+    django_user_model, fake_clock
+):
+    from datetime import timedelta
+
+    from enforcement.models import ActionBatch
+    from ops.jobs import JobStatus
+    from ops.tasks import LOST_AFTER, lost_jobs
+    from playlists.models import Enrichment, LibraryRefresh
+
+    ada = django_user_model.objects.create(username="ada")
+    grace = django_user_model.objects.create(username="grace")
+    long_ago = fake_clock.now() - LOST_AFTER - timedelta(minutes=1)
+    lost = LibraryRefresh.objects.create(user=ada, created_at=long_ago)
+    # Queued just now: its message is on its way.
+    LibraryRefresh.objects.create(user=grace, created_at=fake_clock.now())
+    # Requeued long ago (e.g. after a dropped database connection), never claimed since.
+    requeued = Enrichment.objects.create(
+        user=ada, created_at=long_ago, started_at=long_ago, heartbeat_at=long_ago
+    )
+    Enrichment.objects.create(user=grace, created_at=long_ago, status=JobStatus.RUNNING)
+    ActionBatch.objects.create(user=ada, created_at=long_ago, dry_run=True)  # a plan
+
+    assert sorted(lost_jobs()) == [
+        ("playlists.tasks.enrich_task", requeued.pk),
+        ("playlists.tasks.refresh_library_task", lost.pk),
+    ]
+
+
+def test_a_paused_job_is_queued_again_once_its_pause_has_passed_and_not_before(
+    django_user_model, fake_clock
+):
+    from datetime import timedelta
+
+    from ops.jobs import JobStatus
+    from ops.tasks import resume_paused_jobs
+    from playlists.models import LibraryRefresh
+
+    job = LibraryRefresh.objects.create(
+        user=django_user_model.objects.create(username="ada"),
+        status=JobStatus.PAUSED,
+        paused_until=fake_clock.now() + timedelta(hours=20),
+        pause_reason="daily quota",
+    )
+
+    assert resume_paused_jobs() == 0
+    job.refresh_from_db()
+    assert job.status == JobStatus.PAUSED
+
+    fake_clock.advance(20 * 3600)
+    assert resume_paused_jobs() == 1
+    job.refresh_from_db()
+    assert (job.status, job.paused_until, job.pause_reason) == (JobStatus.QUEUED, None, "")

@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import pytest
 
-from ops.tasks import resume_paused_jobs
 from spotify import clock, state
 from spotify.models import ApiCall, Purpose
 
@@ -51,8 +50,3 @@ def test_the_banner_says_until_when_spotify_is_paused_and_why(
 
 def test_the_usage_page_needs_a_login(client):
     assert client.get("/activity/spotify/").status_code == 302
-
-
-def test_nothing_is_resumed_before_its_pause_ends(fake_clock):
-    # No job models exist yet beyond what other apps add; the sweep must be a harmless no-op.
-    assert resume_paused_jobs() >= 0
