@@ -13,7 +13,7 @@ from django.db.models import Q
 from downloads import quality
 from downloads.http import Endpoint
 from downloads.matching import Wanted
-from ops.jobs import Job
+from ops.jobs import Job, JobStatus
 from spotify import clock, crypto
 
 SANDBOX_PATH = "/sandbox-slskd"
@@ -141,6 +141,12 @@ class DownloadRun(Job):
 
     def __str__(self) -> str:
         return f"download run {self.pk} of {self.playlist_name!r} for {self.user_id}"
+
+    @classmethod
+    def waiting_for_a_worker(cls, silent_since):
+        # Running means its downloads are under way (each has its own task chain and the
+        # downloads sweep); only a queued run waits for a worker.
+        return super().waiting_for_a_worker(silent_since).filter(status=JobStatus.QUEUED)
 
 
 class Download(models.Model):

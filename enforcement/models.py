@@ -222,8 +222,9 @@ class ActionBatch(Job):
         return f"{self.get_mode_display()} batch {self.pk} for {self.user_id}"
 
     @classmethod
-    def waiting_for_a_worker(cls):
-        return super().waiting_for_a_worker().filter(dry_run=False)  # a plan waits for a person
+    def waiting_for_a_worker(cls, silent_since):
+        # A plan is queued for a person to execute it, not for a worker.
+        return super().waiting_for_a_worker(silent_since).filter(dry_run=False)
 
     @property
     def ledger_job_id(self) -> str:

@@ -213,9 +213,17 @@ class Job(models.Model):
         return bool(moved)
 
     @classmethod
-    def waiting_for_a_worker(cls):
-        """Jobs whose task message should be in the broker (what `resend_lost_jobs` checks)."""
-        return cls.objects.filter(status=JobStatus.QUEUED)
+    def waiting_for_a_worker(cls, silent_since):
+        """Jobs that need their task sent again (ops.tasks.resend_lost_jobs): queued since before
+        `silent_since` (the message is lost), or running with no heartbeat since then (the
+        worker is gone, or lost the database and could not put the job back in the queue).
+        The task's claim takes a silent running job over."""
+        queued_long_ago = models.Q(status=JobStatus.QUEUED) & (
+            models.Q(heartbeat_at__lt=silent_since)
+            | models.Q(heartbeat_at__isnull=True, created_at__lt=silent_since)
+        )
+        silent = models.Q(status=JobStatus.RUNNING, heartbeat_at__lt=silent_since)
+        return cls.objects.filter(queued_long_ago | silent)
 
     @property
     def public_id(self) -> str:

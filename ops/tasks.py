@@ -2,13 +2,12 @@ from datetime import timedelta
 
 from celery import current_app, shared_task
 from django.db import transaction
-from django.db.models import Q
 
 from ops.jobs import JobStatus, job_models
 from spotify import clock
 
-# A job queued this long without a worker claiming it has lost its task message: a broker
-# (Redis without persistence) restarted empty, or the message was dropped.
+# A job queued this long without a worker claiming it has lost its task message (a broker, Redis
+# without persistence, restarted empty); one running with no heartbeat this long lost its worker.
 LOST_AFTER = timedelta(minutes=15)
 
 
@@ -33,26 +32,22 @@ def resume_paused_jobs() -> int:
 
 
 def lost_jobs() -> list[tuple[str, int]]:
-    """(task name, pk) of every job still queued LOST_AFTER after it was queued."""
-    cutoff = clock.now() - LOST_AFTER
+    """(task name, pk) of every job whose task should run but no message or worker is left for:
+    see Job.waiting_for_a_worker."""
+    silent_since = clock.now() - LOST_AFTER
     found = []
     for model in job_models():
-        if not model.resume_task:
-            continue
-        lost = model.waiting_for_a_worker().filter(
-            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
-        )
-        found += [
-            (model.resume_task, pk) for pk in lost.order_by("pk").values_list("pk", flat=True)
-        ]
+        if model.resume_task:
+            lost = model.waiting_for_a_worker(silent_since).order_by("pk")
+            found += [(model.resume_task, pk) for pk in lost.values_list("pk", flat=True)]
     return found
 
 
 @shared_task
 def resend_lost_jobs() -> int:
     """Beat, every 5 minutes: send the task of every lost job again. Claims are conditional
-    updates, so when the first message was only slow, one of the two finds the job taken and
-    does nothing."""
+    updates, so when the first message was only slow (or the silent worker wakes up), one of
+    the two finds the job taken and does nothing."""
     lost = lost_jobs()
     for task_name, pk in lost:
         current_app.send_task(task_name, args=[pk])

@@ -163,31 +163,45 @@ def test_admin_retries_a_failed_batch_and_rolls_back_a_finished_one(
     assert done.rollbacks.count() == 1
 
 
-def test_a_job_queued_too_long_ago_is_found_lost_and_a_plan_or_a_fresh_job_is_not(
+def test_lost_jobs_are_those_queued_or_silent_for_too_long_and_not_plans_or_live_ones(
     django_user_model, fake_clock
 ):
     from datetime import timedelta
 
+    from downloads.models import DownloadRun
     from enforcement.models import ActionBatch
     from ops.jobs import JobStatus
     from ops.tasks import LOST_AFTER, lost_jobs
-    from playlists.models import Enrichment, LibraryRefresh
+    from playlists.models import Enrichment, LibraryRefresh, PlaylistImport
 
-    ada = django_user_model.objects.create(username="ada")
-    grace = django_user_model.objects.create(username="grace")
-    long_ago = fake_clock.now() - LOST_AFTER - timedelta(minutes=1)
+    ada, grace, alan = (
+        django_user_model.objects.create(username=name) for name in ("ada", "grace", "alan")
+    )
+    now = fake_clock.now()
+    long_ago = now - LOST_AFTER - timedelta(minutes=1)
     lost = LibraryRefresh.objects.create(user=ada, created_at=long_ago)
     # Queued just now: its message is on its way.
-    LibraryRefresh.objects.create(user=grace, created_at=fake_clock.now())
+    LibraryRefresh.objects.create(user=grace, created_at=now)
     # Requeued long ago (e.g. after a dropped database connection), never claimed since.
     requeued = Enrichment.objects.create(
         user=ada, created_at=long_ago, started_at=long_ago, heartbeat_at=long_ago
     )
-    Enrichment.objects.create(user=grace, created_at=long_ago, status=JobStatus.RUNNING)
+    # Running, its worker silent: it died, or lost the database before it could say so.
+    silent = PlaylistImport.objects.create(
+        user=ada, status=JobStatus.RUNNING, created_at=long_ago, heartbeat_at=long_ago
+    )
+    Enrichment.objects.create(  # running and alive
+        user=grace, status=JobStatus.RUNNING, created_at=long_ago, heartbeat_at=now
+    )
     ActionBatch.objects.create(user=ada, created_at=long_ago, dry_run=True)  # a plan
+    # A download run is "running" while its downloads go on, each with its own tasks.
+    DownloadRun.objects.create(
+        user=alan, status=JobStatus.RUNNING, created_at=long_ago, heartbeat_at=long_ago
+    )
 
     assert sorted(lost_jobs()) == [
         ("playlists.tasks.enrich_task", requeued.pk),
+        ("playlists.tasks.import_task", silent.pk),
         ("playlists.tasks.refresh_library_task", lost.pk),
     ]
 
