@@ -31,12 +31,17 @@ from ops.jobs import JobStatus
 from playlists.models import LibraryRefresh, Playlist
 from playlists.tasks import refresh_library_task
 from spotify.emulator import faults, mutations
-from spotify.emulator import models as sandbox
 from spotify.emulator.seed import seed_playlist
 from spotify.models import ApiCall
 from sync.locks import start_sync
-from sync.models import BasePlaylist, ChildPlaylist, SyncEvent
+from sync.models import SyncEvent
 from tests.archive.factories import extended_record, make_user, raw_upload, zip_bytes
+from tests.chaos.scenes import (
+    base_with_one_child,
+    child_uris,
+    every_base_track_once,
+    playlist_uris,
+)
 from tests.conftest import require_service, wait_for, worker_process
 from tests.enforcement.conftest import make_scene
 from tests.enforcement.test_worker import assert_exactly_as_planned, writes_for
@@ -171,12 +176,7 @@ def test_a_library_refresh_whose_connection_drops_requeues_then_mirrors_everythi
     assert job.status == JobStatus.COMPLETED, job.error
     for remote in playlists:
         mirrored = Playlist.objects.get(user=user, spotify_id=remote.spotify_id)
-        expected = list(
-            sandbox.PlaylistItem.objects.filter(playlist=remote)
-            .order_by("position")
-            .values_list("uri", flat=True)
-        )
-        assert list(mirrored.items.values_list("uri", flat=True)) == expected
+        assert list(mirrored.items.values_list("uri", flat=True)) == playlist_uris(remote)
         assert mirrored.mirrored_snapshot_id == remote.snapshot_id
     ledger_matches_the_sandbox(user, ada)
 
@@ -228,12 +228,7 @@ def test_a_sync_on_a_worker_whose_connections_are_dropped_three_times_ends_exact
     require_service(bool(settings.REDIS_URL), "REDIS_URL (a Redis broker for the worker)")
     faults.configure(latency_ms=60)  # a clean run: 30 base reads + 15 writes, about 3 s
     ada = sandbox_users[0]
-    base_playlist = seed_playlist(ada, items=1500, tracks=1600)
-    user = connect(ada)
-    base = BasePlaylist.objects.create(
-        user=user, spotify_id=base_playlist.spotify_id, name=base_playlist.name
-    )
-    ChildPlaylist.objects.create(base=base, name="Everything")
+    user, base, remote = base_with_one_child(ada, items=1500, tracks=1600)
     app_name = f"tk-chaos-{base.pk}"
 
     with worker_process("pgdrop", site_url=sandbox_site.url, env={"PGAPPNAME": app_name}):
@@ -261,16 +256,6 @@ def test_a_sync_on_a_worker_whose_connections_are_dropped_three_times_ends_exact
     event.refresh_from_db()
     assert event.status == JobStatus.COMPLETED, (event.status, event.error, event.step)
     assert SyncEvent.objects.filter(base=base).count() == 1
-    child = base.children.get()
-    wanted = list(dict.fromkeys(_items(base_playlist)))
-    assert _items(sandbox.Playlist.objects.get(spotify_id=child.spotify_id)) == wanted
+    assert child_uris(base) == every_base_track_once(remote)
     assert mutations.duplicates() == []
     ledger_matches_the_sandbox(user, ada)
-
-
-def _items(playlist) -> list[str]:
-    return list(
-        sandbox.PlaylistItem.objects.filter(playlist=playlist)
-        .order_by("position")
-        .values_list("uri", flat=True)
-    )

@@ -9,12 +9,9 @@ import pytest
 from bench.scenarios.common import connect
 from spotify import pacing, state
 from spotify.emulator import mutations
-from spotify.emulator.models import Playlist as SandboxPlaylist
-from spotify.emulator.models import PlaylistItem as SandboxItem
-from spotify.emulator.seed import seed_playlist
 from spotify.errors import QuotaExceeded
 from sync.engine import sync_base
-from sync.models import BasePlaylist, ChildPlaylist
+from tests.chaos.scenes import base_with_one_child, child_uris, every_base_track_once
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
@@ -38,30 +35,13 @@ def redis_gone(settings, monkeypatch):
 def test_a_sync_with_redis_unreachable_completes_and_writes_nothing_twice(
     sandbox_site, sandbox_users, redis_gone
 ):
-    ada = sandbox_users[0]
-    playlist = seed_playlist(ada, items=300, tracks=400)
-    user = connect(ada)
-    base = BasePlaylist.objects.create(
-        user=user, spotify_id=playlist.spotify_id, name=playlist.name
-    )
-    ChildPlaylist.objects.create(base=base, name="Everything")
+    _, base, remote = base_with_one_child(sandbox_users[0], items=300, tracks=400)
 
     event, _ = sync_base(base)
 
     assert event.status == "completed", event.error
-    child = base.children.get()
-    wanted = list(dict.fromkeys(_items(playlist)))  # every base track once, in base order
-    written = _items(SandboxPlaylist.objects.get(spotify_id=child.spotify_id))
-    assert written == wanted
+    assert child_uris(base) == every_base_track_once(remote)
     assert mutations.duplicates() == []
-
-
-def _items(playlist) -> list[str]:
-    return list(
-        SandboxItem.objects.filter(playlist=playlist)
-        .order_by("position")
-        .values_list("uri", flat=True)
-    )
 
 
 def test_the_persisted_pause_holds_while_redis_is_unreachable(

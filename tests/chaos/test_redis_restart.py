@@ -27,12 +27,17 @@ from bench.scenarios.common import connect
 from ops.jobs import JobStatus
 from spotify import clock, pacing, state
 from spotify.emulator import faults, mutations
-from spotify.emulator import models as sandbox
 from spotify.emulator.seed import seed_playlist
 from spotify.models import ApiCall
 from sync.locks import start_sync
-from sync.models import BasePlaylist, ChildPlaylist, SyncEvent
+from sync.models import SyncEvent
 from sync.tasks import sync_task
+from tests.chaos.scenes import (
+    base_with_one_child,
+    child_uris,
+    every_base_track_once,
+    playlist_uris,
+)
 from tests.conftest import require_service, wait_for, worker_process
 
 pytestmark = [pytest.mark.chaos]
@@ -137,14 +142,6 @@ def send_times(job_id: str) -> list[float]:
     return sorted(at.timestamp() - duration / 1000 for at, duration in rows)
 
 
-def items(playlist) -> list[str]:
-    return list(
-        sandbox.PlaylistItem.objects.filter(playlist=playlist)
-        .order_by("position")
-        .values_list("uri", flat=True)
-    )
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_sync_through_a_redis_restart_finishes_once_at_the_pace_with_nothing_sent_twice(
@@ -152,13 +149,8 @@ def test_a_sync_through_a_redis_restart_finishes_once_at_the_pace_with_nothing_s
 ):
     require_service(bool(settings.REDIS_URL), "REDIS_URL")
     faults.configure(latency_ms=0)
-    ada = sandbox_users[0]
-    base_playlist = seed_playlist(ada, items=1500, tracks=1600)  # 30 reads + 15 writes
-    user = connect(ada)
-    base = BasePlaylist.objects.create(
-        user=user, spotify_id=base_playlist.spotify_id, name=base_playlist.name
-    )
-    ChildPlaylist.objects.create(base=base, name="Everything")
+    # 1,500 base rows: 30 reads, then the child's writes.
+    _, base, remote = base_with_one_child(sandbox_users[0], items=1500, tracks=1600)
     event, _ = start_sync(base, enqueue=False)
     calls = ApiCall.objects.filter(job_id=event.ledger_job_id)
     env = {"REDIS_URL": own_redis.url, "TUNEKEEPER_TEST_CALLS_PER_SECOND": str(CALLS_PER_SECOND)}
@@ -199,9 +191,8 @@ def test_a_sync_through_a_redis_restart_finishes_once_at_the_pace_with_nothing_s
 
     assert event.status == JobStatus.COMPLETED, (event.status, event.error, event.step)
     assert during_outage < calls.count()  # work went on while Redis was gone
-    child = base.children.get()
-    wanted = list(dict.fromkeys(items(base_playlist)))  # each base track once, in base order
-    assert items(sandbox.Playlist.objects.get(spotify_id=child.spotify_id)) == wanted
+    wanted = every_base_track_once(remote)
+    assert child_uris(base) == wanted
     assert mutations.duplicates() == []
     writes = [m["endpoint"] for m in mutations.log(include_sandbox=False)]
     # The child created once, its tracks added in chunks of 100, each chunk sent once.
@@ -264,4 +255,4 @@ def test_a_job_whose_message_died_with_redis_is_sent_again_by_the_sweep(
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED, (job.status, job.error)
     mirrored = Playlist.objects.get(user=user, spotify_id=remote.spotify_id)
-    assert list(mirrored.items.values_list("uri", flat=True)) == items(remote)
+    assert list(mirrored.items.values_list("uri", flat=True)) == playlist_uris(remote)
