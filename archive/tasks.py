@@ -61,7 +61,7 @@ def run_import(self, job_pk: int) -> None:
     if job is None:
         return
     # A dropped database connection is not the upload's fault: keep the file, go on later.
-    with requeued_if_database_drops(job):
+    with requeued_if_database_drops(job, self):
         try:
             with job_context(job_id=job.public_id, user_id=job.user_id, purpose="archive"):
                 run_import_job(job)

@@ -291,11 +291,13 @@ def start_playlist_run(user, playlist) -> DownloadRun:
     return run
 
 
-def run_playlist(run_pk: int) -> None:
+def run_playlist(run_pk: int, task=None) -> None:
+    """Queue a search for every missing track (`task`: the Celery task running this, whose
+    retries decide what a dropped database connection does to the run)."""
     run = DownloadRun.objects.filter(pk=run_pk).select_related("playlist").first()
     if run is None or not run.claim():
         return  # gone, or another worker has it
-    with requeued_if_database_drops(run):
+    with requeued_if_database_drops(run, task):
         _queue_playlist_searches(run)
 
 

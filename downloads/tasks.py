@@ -21,7 +21,7 @@ def advance_download(pk: int) -> None:
 @shared_task(**RETRY_TRANSIENT)
 def start_playlist_run(self, run_pk: int) -> None:
     """Queue a search for every missing track of a playlist."""
-    engine.run_playlist(run_pk)
+    engine.run_playlist(run_pk, self)
 
 
 @shared_task

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from enforcement.models import ActionBatch
-from ops.jobs import JobStatus
+from ops.jobs import JobStatus, requeued_if_database_drops
 from ops.retry import RETRY_TRANSIENT
 from spotify import clock
 
@@ -32,7 +32,8 @@ def run_batch_task(self, batch_pk: int) -> None:
     batch = ActionBatch.objects.filter(pk=batch_pk, dry_run=False).first()
     if batch is None:
         return  # deleted, or still a plan: nothing to run
-    run(batch)
+    with requeued_if_database_drops(batch, self):  # run() has put it back in the queue
+        run(batch)
 
 
 def enqueue(batch: ActionBatch) -> None:

@@ -24,14 +24,26 @@ from spotify import clock
 
 
 @contextlib.contextmanager
-def requeued_if_database_drops(job: Job) -> Iterator[None]:
+def requeued_if_database_drops(job: Job, task=None) -> Iterator[None]:
     """Run a job's body; if the database connection drops, put the job back in the queue and
     re-raise, so the task's retry policy (ops.retry.RETRY_TRANSIENT) runs it again. The job goes
-    on from its last checkpoint: nothing done is lost, and nothing is marked failed that is not."""
+    on from its last checkpoint: nothing done is lost, and nothing is marked failed that is not.
+
+    When `task` (the bound Celery task) has no retry left, the job is failed instead: the
+    database keeps failing, the task lands in Dead letters, and the job's Retry goes on from
+    the checkpoint once the database is well again."""
     try:
         yield
-    except DATABASE_ERRORS:
-        job.requeue_for_retry("The database connection dropped")
+    except DATABASE_ERRORS as error:
+        if task is not None and task.request.retries >= task.max_retries:
+            reopen_database_connections()
+            with contextlib.suppress(*DATABASE_ERRORS):
+                job.fail(
+                    f"The database kept failing ({error}). What was done is kept: "
+                    "Retry goes on from there."
+                )
+        else:
+            job.requeue_for_retry("The database connection dropped")
         raise
 
 

@@ -33,7 +33,7 @@ def refresh_library_task(self, job_pk: int) -> None:
     if job is not None:
         with (
             job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="library"),
-            requeued_if_database_drops(job),
+            requeued_if_database_drops(job, self),
         ):
             run_refresh_job(job)
 
@@ -46,7 +46,7 @@ def enrich_task(self, job_pk: int) -> None:
     if job is not None:
         with (
             job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="enrichment"),
-            requeued_if_database_drops(job),
+            requeued_if_database_drops(job, self),
         ):
             run_enrichment_job(job)
 
@@ -57,5 +57,5 @@ def import_task(self, job_pk: int) -> None:
 
     job = claim(PlaylistImport, job_pk)
     if job is not None:
-        with requeued_if_database_drops(job):
+        with requeued_if_database_drops(job, self):
             run_import_job(job)

@@ -20,7 +20,7 @@ def sync_task(self, event_pk: int) -> None:
     event = SyncEvent.objects.filter(pk=event_pk).select_related("base__user").first()
     if event is None or not event.claim():
         return  # gone, or another worker has it (or the stale sweep already failed it)
-    with requeued_if_database_drops(event):
+    with requeued_if_database_drops(event, self):
         run_sync(event)
 
 

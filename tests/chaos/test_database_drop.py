@@ -181,6 +181,24 @@ def test_a_library_refresh_whose_connection_drops_requeues_then_mirrors_everythi
     ledger_matches_the_sandbox(user, ada)
 
 
+def test_a_job_whose_last_retry_meets_a_dropped_connection_fails_with_its_reason(
+    sandbox_site, sandbox_users
+):
+    """Retries are not endless: on the task's last one the job is failed (Retry goes on later)
+    instead of queued again."""
+    user = connect(sandbox_users[0])
+    seed_playlist(sandbox_users[0], items=60, tracks=100)
+    job = LibraryRefresh.objects.create(user=user, step="Queued")
+
+    with connection_dropped_before(r'DELETE FROM "playlists_playlistitem"') as dropped:
+        refresh_library_task.apply(args=[job.pk], retries=refresh_library_task.max_retries)
+
+    assert dropped
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("The database kept failing") and "Retry goes on" in job.error
+
+
 # --- history import ---------------------------------------------------------------------------
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
