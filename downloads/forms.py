@@ -45,6 +45,18 @@ class SlskdSettingsForm(forms.ModelForm):
             "custom_ladder": forms.Textarea(attrs={"rows": 5, "cols": 30}),
         }
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.is_staff:
+            # Tunekeeper's server sends requests to this URL and reports what answered: letting
+            # any member choose it would let them probe the server's own network.
+            field = self.fields["base_url"]
+            field.disabled = True
+            field.help_text = (
+                "Only a household admin can point Tunekeeper at another slskd "
+                "(in admin, under slskd settings)."
+            )
+
     def clean_new_api_key(self) -> str:
         key = self.cleaned_data["new_api_key"].strip()
         if key and len(key) < 16:

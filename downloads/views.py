@@ -210,7 +210,7 @@ def run_progress(request, pk: int):
 @login_required
 def settings_page(request):
     slskd = SlskdSettings.for_user(request.user)
-    form = SlskdSettingsForm(request.POST or None, instance=slskd)
+    form = SlskdSettingsForm(request.POST or None, instance=slskd, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "slskd settings saved.")

@@ -180,6 +180,25 @@ def test_settings_keep_the_key_secret_and_check_the_ladder(slskd, owner, owner_c
     assert SlskdSettings.objects.get(user=owner).destination == "music/new"
 
 
+def test_only_a_household_admin_may_point_tunekeeper_at_another_slskd(
+    slskd, owner, owner_client, admin_client, admin_user
+):
+    """The server sends requests to that URL and reports what answered: a member who could set
+    it could probe the server's own network (169.254.169.254, Redis, …)."""
+    url = reverse("downloads:settings")
+    form = {"preset": "best", "destination": "music", "base_url": "http://169.254.169.254/"}
+
+    assert owner_client.post(url, form).status_code == 302  # the rest of the form is saved
+    row = SlskdSettings.objects.get(user=owner)
+    assert (row.base_url, row.destination) == ("", "music")
+    assert row.endpoint().base_url == slskd.base_url  # still the household's slskd
+    page = owner_client.get(url).content.decode()
+    assert "Only a household admin can point Tunekeeper at another slskd" in page
+
+    assert admin_client.post(url, form).status_code == 302
+    assert SlskdSettings.objects.get(user=admin_user).base_url == "http://169.254.169.254/"
+
+
 def test_test_connection_reports_each_step(slskd, owner, owner_client):
     url = reverse("downloads:test_connection")
     answer = owner_client.post(url, HTTP_HX_REQUEST="true").content.decode()
