@@ -286,6 +286,19 @@ def mirror_playlist_items(
     return len(rows)
 
 
+def mirror_one_playlist(playlist: Playlist, pages: Iterator[types.Page[types.PlaylistItem]]) -> int:
+    """Replace one playlist's mirror with `pages` (all of them, or nothing is replaced), write
+    their tracks to the catalog and update the user's library index. For callers outside a
+    library refresh, such as a sync re-reading its base. Returns the number of items."""
+    catalog = CatalogWriter(now=clock.now())
+    mirror = MirrorWriter(catalog=catalog)
+    count = mirror_playlist_items(playlist, pages, mirror)
+    mirror.flush()
+    catalog.flush()
+    rebuild_library_index(playlist.user)
+    return count
+
+
 # --- liked songs, saved albums, followed artists ------------------------------------------------
 
 

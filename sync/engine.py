@@ -40,7 +40,6 @@ from django.db.models import Count
 from ops.jobs import JobStatus
 from ops.logs import job_context
 from ops.retry import TRANSIENT_ERRORS
-from playlists.catalog import CatalogWriter
 from playlists.models import Playlist
 from spotify import clock
 from spotify.client import PAGE_SIZE, SpotifyClient
@@ -552,13 +551,7 @@ def mirror_base(playlist: Playlist, client: SpotifyClient, *, on_page=None) -> i
                 on_page(read, page.total)
             yield page
 
-    catalog = CatalogWriter(now=clock.now())
-    mirror = refresh.MirrorWriter(catalog=catalog)
-    count = refresh.mirror_playlist_items(playlist, pages(), mirror)
-    mirror.flush()
-    catalog.flush()
-    refresh.rebuild_library_index(playlist.user)
-    return count
+    return refresh.mirror_one_playlist(playlist, pages())
 
 
 def _summary(result: SyncResult) -> str:
