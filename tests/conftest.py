@@ -63,7 +63,13 @@ def sandbox_site(live_server, settings):
     settings.SANDBOX_BASE_URL = base
     settings.SPOTIFY_API_BASE_URL = f"{base}/v1"
     settings.SPOTIFY_ACCOUNTS_BASE_URL = f"{base}/accounts"
-    return live_server
+    yield live_server
+    # Hang up the gateway's keep-alive connections: the live server's thread for each one
+    # holds a database connection until then, which would keep the test database from being
+    # dropped at the end of the run.
+    from spotify import http
+
+    http.session().close()
 
 
 def hidden_inputs(html: str) -> dict[str, str]:
