@@ -14,8 +14,6 @@ import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from django.core.cache import cache
-
 from downloads import http
 from downloads.errors import Conflict, NotFound, SlskdError, TransportError, Unauthorized
 from downloads.types import (
@@ -27,6 +25,7 @@ from downloads.types import (
     Transfer,
     Version,
 )
+from ops.cache import fail_safe_cache as cache
 
 VERSION_CACHE_SECONDS = 600
 

@@ -25,9 +25,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from downloads import matching, scheduling, scoring, throttle
 from downloads.client import SlskdClient
@@ -51,6 +50,7 @@ from downloads.models import (
     Status,
 )
 from downloads.quality import Ladder
+from ops.cache import fail_safe_cache as cache
 from ops.jobs import JobStatus, requeued_if_database_drops
 from spotify import clock
 
@@ -71,6 +71,7 @@ BROWSE_TOP = 3  # folders browsed to find complete albums, among the best rung's
 WISHLIST_BACKOFF = [timedelta(hours=h) for h in (1, 2, 4, 8, 24)]
 WISHLIST_BATCH = 100
 RESCUE_AFTER = timedelta(minutes=2)
+STEP_LEASE = timedelta(minutes=2)  # longer than any one step (slskd answers in seconds)
 
 ADVANCE_TASK = "downloads.tasks.advance_download"
 PUMP_TASK = "downloads.tasks.pump_searches"
@@ -468,9 +469,8 @@ def _start_search(download: Download, search_id: uuid.UUID) -> bool:
 
 def advance(pk: int) -> None:
     """One step for one download; schedules the next. Duplicate tasks for the same download
-    step aside (a short lock) so two workers never poll and enqueue twice."""
-    lock = f"slskd:advance:{pk}"
-    if not cache.add(lock, 1, timeout=120):
+    step aside (a short lease on its row) so two workers never poll and enqueue twice."""
+    if not _take_step_lease(pk):
         return
     try:
         download = Download.objects.filter(pk=pk).select_related("user").first()
@@ -487,7 +487,16 @@ def advance(pk: int) -> None:
             download.save_fields(next_check_at=clock.now() + timedelta(seconds=seconds))
             scheduling.later(ADVANCE_TASK, [pk], seconds)
     finally:
-        cache.delete(lock)
+        Download.objects.filter(pk=pk).update(stepping_until=None)
+
+
+def _take_step_lease(pk: int) -> bool:
+    """The download's step is ours for STEP_LEASE (a conditional UPDATE: one taker). In the
+    database, not the cache, so a Redis restart cannot hand one step to two workers; a worker
+    that died mid-step frees it when the lease runs out."""
+    now = clock.now()
+    free = Q(stepping_until__isnull=True) | Q(stepping_until__lte=now)
+    return bool(Download.objects.filter(free, pk=pk).update(stepping_until=now + STEP_LEASE))
 
 
 def check_search(download: Download) -> float | None:

@@ -178,6 +178,7 @@ class Download(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Work re-scheduled for then; the sweep rescues rows whose follow-up task was lost.
     next_check_at = models.DateTimeField(null=True, blank=True)
+    stepping_until = models.DateTimeField(null=True, blank=True)  # a worker's lease on its step
 
     ladder = models.TextField()  # the ladder used, as text (rungs joined by an arrow)
     # An upgrade: only files on a rung above this one (the rung the copy we have sits on).

@@ -2,47 +2,22 @@
 
 The pause is persisted in the database (it must survive restarts: a quota lockout lasts hours)
 and mirrored in the cache so the per-call check is cheap. The breaker and the budget counter
-live in the cache; the budget is recounted from the ledger when the cache lost it.
+live in the cache (ops.cache: a cache outage never fails a call); the breaker then reads
+"closed" and the budget is recounted from the ledger.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache as _django_cache
 
+from ops.cache import fail_safe_cache as cache
 from spotify import clock
 from spotify.models import ApiCall, AppState
 
-logger = logging.getLogger(__name__)
-
 BREAKER_THRESHOLD = 5
-
-
-class _FailSafeCache:
-    """The cache, but a cache outage (Redis restarting) never fails a Spotify call: reads miss,
-    writes are dropped. The pause stays safe because the database holds it; the breaker and
-    the budget counter fall back to "closed" and a recount from the ledger."""
-
-    def __getattr__(self, name):
-        operation = getattr(_django_cache, name)
-
-        def fail_safe(*args, **kwargs):
-            try:
-                return operation(*args, **kwargs)
-            except ValueError:
-                raise  # incr of a missing key: the caller handles it
-            except Exception:  # the cache is unreachable
-                logger.warning("cache unavailable for %s; carrying on without it", name)
-                return None
-
-        return fail_safe
-
-
-cache = _FailSafeCache()
 BREAKER_COOL_DOWN = timedelta(seconds=30)
 BREAKER_MAX_COOL_DOWN = timedelta(minutes=10)
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 from downloads import engine, matching, tasks, throttle
 from downloads.models import Download, DownloadRun, Priority, SlskdSettings, Status
@@ -334,3 +335,46 @@ def test_downloads_do_not_leak_between_slskd_instances(slskd, worker, ada, djang
     assert mine.instance == slskd.instance != theirs.instance
     assert engine.next_in_queue(slskd.instance).pk == mine.pk
     assert engine.next_in_queue(theirs.instance).pk == theirs.pk
+
+
+def test_downloads_step_on_with_redis_unreachable(slskd, worker, ada):
+    """Nothing of a download's progress lives in the cache: a Redis that is restarting slows
+    nothing down and loses nothing."""
+    publish_nina()
+    dead = "redis://127.0.0.1:1/0"  # nothing listens there
+    redis_gone = override_settings(
+        REDIS_URL=dead,
+        CACHES={
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead}
+        },
+    )
+
+    with redis_gone:
+        outcome = engine.request_download(ada, NINA)
+        worker.run()
+
+    download = Download.objects.get(pk=outcome.download.pk)
+    assert download.status == Status.COMPLETED
+    assert download.chosen["username"] == "flac_hoarder"
+
+
+def test_a_step_held_by_another_worker_is_not_taken_twice_and_is_rescued_after_its_lease(
+    slskd, worker, ada, fake_clock
+):
+    publish_nina()
+    pk = engine.request_download(ada, NINA).download.pk
+    worker.run(stop=lambda: Download.objects.get(pk=pk).status == Status.SEARCHING)
+    assert engine._take_step_lease(pk)  # a worker is mid-step (and then dies)
+    before = Download.objects.get(pk=pk)
+
+    engine.advance(pk)  # a second delivery of the step steps aside
+    worker.run()  # everything else queued meanwhile steps aside too
+
+    after = Download.objects.get(pk=pk)
+    assert (after.status, after.searches_made) == (Status.SEARCHING, before.searches_made)
+
+    fake_clock.advance((engine.STEP_LEASE + engine.RESCUE_AFTER).total_seconds())
+    tasks.sweep()  # beat: the overdue step is sent again, and the lease has run out
+    worker.run()
+
+    assert Download.objects.get(pk=pk).status == Status.COMPLETED
