@@ -3,6 +3,7 @@ from django.contrib import admin
 from archive import breaker
 from archive.models import (
     HistoryProfile,
+    HistorySearch,
     ImportFile,
     ImportJob,
     ListeningGap,
@@ -80,7 +81,14 @@ class ImportJobAdmin(admin.ModelAdmin):
     readonly_fields = ["upload_dir", "uploaded_names", "ignored_files"]
 
 
+@admin.register(HistorySearch)
+class HistorySearchAdmin(admin.ModelAdmin):
+    list_display = ["pk", "user", "status", "done", "total", "plays_placed", "step", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["user__username"]
+
+
 @admin.register(UnmatchedPlay)
 class UnmatchedPlayAdmin(admin.ModelAdmin):
-    list_display = ["played_at", "user", "artist_name", "track_name", "ms_played"]
+    list_display = ["played_at", "user", "artist_name", "track_name", "ms_played", "searched_at"]
     search_fields = ["artist_name", "track_name", "user__username"]

@@ -83,7 +83,8 @@ class AccountMatcher:
 
     An exact title (after the catalog's normalising: case, accents, "- Remastered", "feat.")
     is taken at once; otherwise `judge` scores the artist's tracks. Review-grade matches are
-    not taken: those plays are kept as UnmatchedPlay. Spotify search is not used (yet)."""
+    not taken: those plays are kept as UnmatchedPlay, for a Spotify search the person can ask
+    for later (archive.search): an import makes no calls."""
 
     def __init__(self, user_id: int):
         primary = dict(

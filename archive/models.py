@@ -274,6 +274,8 @@ class UnmatchedPlay(models.Model):
     job = models.ForeignKey(
         ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When Spotify search was asked about this song and had no confident answer.
+    searched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -406,3 +408,31 @@ class TrackHint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.track_id}: {self.artist_name} – {self.album_name}"
+
+
+class HistorySearch(Job):
+    """Placing unmatched account-data plays with Spotify search: one search per song (artist
+    and title), most played first; a confident match turns the song's plays into PlayEvents."""
+
+    kind = "Match unmatched plays"
+    resume_task = "archive.tasks.run_history_search"
+
+    songs_matched = models.PositiveIntegerField(default=0)
+    plays_placed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=list(ACTIVE_STATUSES)),
+                name="one_active_history_search_per_user",
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"history search {self.pk} for {self.user_id}"
+
+    @property
+    def ledger_job_id(self) -> str:
+        return f"history-search-{self.pk}"

@@ -16,7 +16,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.db.models import Q
 
-from archive.models import ImportJob
+from archive.models import HistorySearch, ImportJob
 from ops.database import DATABASE_ERRORS
 from ops.jobs import JobStatus, requeued_if_database_drops
 from ops.logs import job_context
@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # An import's heartbeat moves with every batch (seconds apart); one this old lost its worker.
 STALE_AFTER = timedelta(minutes=3)
+# A search's heartbeat moves with every song (one paced call each).
+SEARCH_STALE_AFTER = timedelta(minutes=10)
 
 
 @shared_task(queue="default")
@@ -71,6 +73,19 @@ def run_import(self, job_pk: int) -> None:
             job.fail(f"The import stopped on an unexpected error: {error}")
             shutil.rmtree(job.upload_dir, ignore_errors=True)
             raise
+
+
+@shared_task(queue="bulk", **RETRY_TRANSIENT)
+def run_history_search(self, job_pk: int) -> None:
+    from archive.search import run_history_search as run
+
+    job = HistorySearch.claim_for_worker(job_pk, SEARCH_STALE_AFTER)
+    if job is not None:
+        with (
+            job_context(job_id=job.ledger_job_id, user_id=job.user_id, purpose="archive"),
+            requeued_if_database_drops(job, self),
+        ):
+            run(job)
 
 
 @shared_task(queue="bulk")

@@ -9,5 +9,6 @@ urlpatterns = [
     path("time-zone/", views.time_zone, name="history_time_zone"),
     path("import/", views.import_page, name="history_import"),
     path("import/<int:pk>/", views.import_job, name="history_import_job"),
+    path("import/unmatched/", views.unmatched, name="history_unmatched"),
     path("export/", views.export_page, name="history_export"),
 ]

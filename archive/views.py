@@ -12,15 +12,17 @@ from django.db import transaction
 from django.db.models import Sum
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from archive import breaker, charts, conf, history_export, stats
+from archive import breaker, charts, conf, history_export, search, stats
 from archive.forms import ExportForm, ImportForm, StatsForm, TimeZoneForm
 from archive.importer import create_job
 from archive.models import (
     DailyListening,
     HistoryProfile,
+    HistorySearch,
     ImportJob,
     ListeningGap,
     PlayEvent,
@@ -201,7 +203,31 @@ def _import_page(request):
 
 
 def _import_context(request, form) -> dict:
-    return {"form": form, "jobs": ImportJob.objects.filter(user=request.user)[:20]}
+    return {
+        "form": form,
+        "jobs": ImportJob.objects.filter(user=request.user)[:20],
+        **_unmatched_context(request),
+    }
+
+
+def _unmatched_context(request) -> dict:
+    return {
+        "unmatched": search.unmatched_summary(request.user.pk),
+        "search": HistorySearch.objects.filter(user=request.user).first(),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def unmatched(request):
+    """The import page's "Unmatched plays" section (HTMX polls it while a search runs); POST
+    starts looking the unmatched songs up on Spotify."""
+    if request.method == "POST":
+        _, created = search.start_history_search(request.user)
+        if not created:
+            messages.info(request, "Unmatched plays are already being looked up.")
+        return redirect(f"{reverse('history_import')}#unmatched")
+    return render(request, "archive/import.html#unmatched", _unmatched_context(request))
 
 
 def _declared_size(request) -> int:

@@ -310,6 +310,7 @@ CELERY_TASK_ROUTES = {
     "enforcement.tasks.automatic_enforcement_task": {"queue": "bulk"},
     "archive.tasks.poll_user_task": {"queue": "default"},
     "archive.tasks.run_import": {"queue": "bulk"},
+    "archive.tasks.run_history_search": {"queue": "bulk"},
     "archive.tasks.rebuild_rollups_task": {"queue": "bulk"},
     "downloads.tasks.*": {"queue": "default"},
     "config.tasks.*": {"queue": "default"},

@@ -1,0 +1,159 @@
+"""Placing account-data plays the catalog could not match, with Spotify search.
+
+Account data names a play by artist and title only. The import matches them against the
+catalog (no calls), and keeps the rest as UnmatchedPlay. This job asks Spotify once per song
+(artist and title), most played songs first, so a budget or quota stop leaves the most valuable
+work done. It uses the catalog's confidence gate (playlists.matching.judge, accepted at
+≥ 0.9 and unambiguous). A confident match turns the song's plays into PlayEvents, in one
+transaction with their removal from the unmatched list. A song without one is marked
+searched and not asked about again. The job resumes where it stopped: what is left is what
+is still unmatched and unsearched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+
+from archive import plays
+from archive.models import HistoryProfile, HistorySearch, PlaySource, UnmatchedPlay
+from ops.jobs import ACTIVE_STATUSES
+from playlists.catalog import CatalogWriter
+from playlists.matching import ACCEPT, Candidate, clean_title, judge
+from spotify import clock
+from spotify.client import SEARCH_LIMIT_DEVELOPMENT, SpotifyClient
+from spotify.errors import NeedsReconnect, Paused, SpotifyError
+from spotify.models import Purpose
+
+
+@dataclass(frozen=True)
+class Song:
+    artist_name: str
+    track_name: str
+    plays: int
+
+
+def songs_to_search(user_id: int) -> list[Song]:
+    """The user's unmatched songs Spotify was not asked about yet, most played first."""
+    rows = (
+        UnmatchedPlay.objects.filter(user_id=user_id, searched_at__isnull=True)
+        .values("artist_name", "track_name")
+        .annotate(plays=Count("id"))
+        .order_by("-plays", "artist_name", "track_name")
+    )
+    return [Song(row["artist_name"], row["track_name"], row["plays"]) for row in rows]
+
+
+def unmatched_summary(user_id: int) -> dict:
+    """For the import page: plays and songs still unmatched, and how many could be searched."""
+    unmatched = UnmatchedPlay.objects.filter(user_id=user_id)
+    searchable = unmatched.filter(searched_at__isnull=True)
+    return {
+        "plays": unmatched.count(),
+        "songs": unmatched.values("artist_name", "track_name").distinct().count(),
+        "songs_to_search": searchable.values("artist_name", "track_name").distinct().count(),
+    }
+
+
+def start_history_search(user) -> tuple[HistorySearch, bool]:
+    """Queue a search job for the user, or return the one in progress: (job, created)."""
+    from archive.tasks import run_history_search
+
+    total = len(songs_to_search(user.pk))
+    try:
+        with transaction.atomic():
+            job = HistorySearch.objects.create(
+                user=user, total=total, step=f"Queued: {total} songs to look up"
+            )
+            transaction.on_commit(lambda: run_history_search.delay(job.pk))
+            return job, True
+    except IntegrityError:  # one active search per user (a database constraint)
+        active = HistorySearch.objects.filter(user=user, status__in=ACTIVE_STATUSES).first()
+        if active is None:
+            return start_history_search(user)
+        return active, False
+
+
+def _query(song: Song) -> str:
+    title = clean_title(song.track_name).replace('"', "")
+    return f'track:"{title}" artist:"{song.artist_name.replace(chr(34), "")}"'
+
+
+def place_song(user_id: int, song: Song, client: SpotifyClient, writer: CatalogWriter) -> int:
+    """Search one song; on a confident match store its plays. Returns the plays placed."""
+    found = [
+        track
+        for track in client.search_tracks(_query(song), limit=SEARCH_LIMIT_DEVELOPMENT)
+        if track.id and not track.is_local
+    ]
+    for track in found:
+        writer.add_track(track)
+    candidates = [
+        Candidate(t.name, [a.name for a in t.artists], t.duration_ms or None, payload=t)
+        for t in found
+    ]
+    verdict = judge(song.track_name, [song.artist_name], None, candidates)
+    rows = UnmatchedPlay.objects.filter(
+        user_id=user_id, artist_name=song.artist_name, track_name=song.track_name
+    )
+    if verdict.decision != ACCEPT:
+        rows.update(searched_at=clock.now())
+        return 0
+    track = verdict.best.payload
+    writer.flush()  # the track row must exist before plays point at it
+    with transaction.atomic():
+        waiting = list(rows.select_for_update().values_list("pk", "played_at", "ms_played"))
+        plays.store(
+            user_id,
+            [
+                plays.NewPlay(
+                    track_id=track.id,
+                    played_at=played_at,
+                    source=PlaySource.ACCOUNT,
+                    ms_played=ms_played,
+                    duration_ms=track.duration_ms or 0,
+                )
+                for _, played_at, ms_played in waiting
+            ],
+        )
+        UnmatchedPlay.objects.filter(pk__in=[pk for pk, _, _ in waiting]).delete()
+    return len(waiting)
+
+
+def run_history_search(job: HistorySearch) -> None:
+    """Run a claimed job to its end, a pause or a failure; never raises Spotify errors."""
+    HistoryProfile.objects.get_or_create(user_id=job.user_id)
+    songs = songs_to_search(job.user_id)
+    job.start(total=job.done + len(songs), step=f"Looking up {len(songs)} songs on Spotify")
+    client = SpotifyClient(job.user, purpose=Purpose.ARCHIVE, job_id=job.ledger_job_id)
+    writer = CatalogWriter(now=clock.now())
+    try:
+        for song in songs:
+            placed = place_song(job.user_id, song, client, writer)
+            job._update(
+                songs_matched=job.songs_matched + bool(placed),
+                plays_placed=job.plays_placed + placed,
+            )
+            job.advance(by=1, step=f"{song.artist_name} – {song.track_name}"[:200])
+    except Paused as pause:
+        job.pause(pause.until, pause.reason)
+        return
+    except NeedsReconnect:
+        job.fail("Spotify needs reconnecting: use the Reconnect button, then try again.")
+        return
+    except SpotifyError as error:
+        job.fail(f"Spotify answered with an error: {error}. What was placed is kept.")
+        return
+    finally:
+        writer.flush()
+    missed = job.total - job.songs_matched
+    job.complete(
+        step=f"Placed {_count(job.plays_placed, 'play')} of {_count(job.songs_matched, 'song')}; "
+        f"{_count(missed, 'song')} had no confident match"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
