@@ -6,15 +6,13 @@
 After the last attempt the failure lands in the dead-letter list (ops.celery_signals).
 """
 
-from django.db import InterfaceError, OperationalError
-
+from ops.database import DATABASE_ERRORS
 from spotify.errors import ServerError, TransportError
 
 TRANSIENT_ERRORS = (
     TransportError,
     ServerError,
-    OperationalError,
-    InterfaceError,
+    *DATABASE_ERRORS,  # Django's, and psycopg's own from the COPY paths
     ConnectionError,
     TimeoutError,
 )

@@ -16,6 +16,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import OperationalError, connection, connections
 
@@ -35,6 +36,7 @@ from spotify.emulator.seed import seed_playlist
 from spotify.models import ApiCall
 from sync.locks import start_sync
 from sync.models import SyncEvent
+from sync.tasks import sync_task
 from tests.archive.factories import extended_record, make_user, raw_upload, zip_bytes
 from tests.chaos.scenes import (
     base_with_one_child,
@@ -74,25 +76,31 @@ def terminate_backends(*, pid: int | None = None, application_name: str | None =
 
 
 @contextlib.contextmanager
-def connection_dropped_before(pattern: str, occurrence: int = 1):
+def connection_dropped_before(pattern: str, occurrence: int = 1, *, after: bool = False):
     """Terminate this thread's connection right before the `occurrence`-th query matching
-    `pattern` (a regex over the SQL) runs; that query then meets the dead connection. Yields a
+    `pattern` (a regex over the SQL) runs, so that query meets the dead connection; or, with
+    `after`, right after it ran, so whatever comes next does (psycopg's own COPY, say). Yields a
     list that holds the terminated backend's pid once it happened."""
     matcher = re.compile(pattern, re.IGNORECASE)
     seen = 0
     dropped: list[int] = []
 
-    def drop_then_execute(execute, sql, params, many, context):
-        nonlocal seen
-        if not dropped and matcher.search(sql):
-            seen += 1
-            if seen == occurrence:
-                pid = context["connection"].connection.info.backend_pid
-                assert terminate_backends(pid=pid) == 1
-                dropped.append(pid)
-        return execute(sql, params, many, context)
+    def drop(context) -> None:
+        pid = context["connection"].connection.info.backend_pid
+        assert terminate_backends(pid=pid) == 1
+        dropped.append(pid)
 
-    with connection.execute_wrapper(drop_then_execute):
+    def drop_around_execute(execute, sql, params, many, context):
+        nonlocal seen
+        hit = not dropped and bool(matcher.search(sql)) and (seen := seen + 1) == occurrence
+        if hit and not after:
+            drop(context)
+        result = execute(sql, params, many, context)
+        if hit and after:
+            drop(context)
+        return result
+
+    with connection.execute_wrapper(drop_around_execute):
         yield dropped
 
 
@@ -235,6 +243,36 @@ def test_a_history_import_whose_connection_drops_keeps_its_upload_and_imports_ea
     assert job.status == JobStatus.COMPLETED, job.error
     assert PlayEvent.objects.count() == 45
     assert job.totals()["imported"] == 45 and job.totals()["duplicates"] == 0
+
+
+# --- sync --------------------------------------------------------------------------------------
+
+
+def test_a_sync_whose_connection_drops_under_a_raw_copy_requeues_and_finishes(
+    sandbox_site, sandbox_users
+):
+    """The mirror writes with psycopg's own cursor (COPY / unnest), whose errors are psycopg's,
+    not Django's: they must count as a dropped connection too, not as an unexpected error."""
+    _, base, remote = base_with_one_child(sandbox_users[0], items=300, tracks=400)
+    event, _ = start_sync(base, enqueue=False)
+
+    with (
+        connection_dropped_before(r'DELETE FROM "playlists_playlistitem"', after=True) as dropped,
+        pytest.raises(psycopg.OperationalError),
+    ):
+        sync_task(event.pk)
+
+    assert dropped
+    event.refresh_from_db()
+    assert event.status == JobStatus.QUEUED, (event.status, event.error)
+    assert event.step.startswith("Interrupted by") and event.error == ""
+
+    sync_task(event.pk)  # the task's retry
+
+    event.refresh_from_db()
+    assert event.status == JobStatus.COMPLETED, event.error
+    assert child_uris(base) == every_base_track_once(remote)
+    assert mutations.duplicates() == []
 
 
 # --- a sync on a real worker ------------------------------------------------------------------
