@@ -25,6 +25,23 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_stray_database_sessions(django_db_setup, django_db_blocker):
+    """At the end of the run, end the sessions other threads still hold on the test database (a
+    live server's keep-alive thread keeps its connection until its client hangs up), so that
+    the test database can be dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def fresh_spotify_state():
     """Pacing, pause, breaker and budget live partly in Redis, and the sandbox's fault counters
