@@ -87,8 +87,9 @@ def user_agent() -> str:
 _RESERVE = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
+local floor = tonumber(ARGV[3])
 local next_slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(now, next_slot)
+local slot = math.max(now, next_slot, floor)
 redis.call('SET', KEYS[1], slot + interval, 'PX', 600000)
 return tostring(slot - now)
 """
@@ -126,13 +127,28 @@ def _reserve_local(now: float) -> float:
         return slot - now
 
 
+def _follow(not_before: float) -> None:
+    """Note a slot (or hold) the shared schedule gave out, in this process's own schedule."""
+    global _local_next
+    with _local_lock:
+        _local_next = max(_local_next, not_before)
+
+
 def reserve() -> float:
-    """Reserve the next send slot; returns the seconds to wait for it."""
+    """Reserve the next send slot; returns the seconds to wait for it.
+
+    The shared schedule (Redis) and this process's own one keep each other's last slot, so a
+    Redis that goes away or comes back empty never lets this process send sooner than 1/s.
+    """
+    now = clock.monotonic()
     if settings.REDIS_URL:
         try:
             # One time base for every process: wall-clock seconds.
+            wall = clock.now().timestamp()
+            floor = wall + (_local_next - now)
             script = _redis().register_script(_RESERVE)
-            wait = float(script(keys=[_key()], args=[clock.now().timestamp(), INTERVAL_SECONDS]))
+            wait = float(script(keys=[_key()], args=[wall, INTERVAL_SECONDS, floor]))
+            _follow(now + wait + INTERVAL_SECONDS)
             return max(wait, 0.0)
         except Exception:  # Redis away: pace this process on its own rather than not at all
             logger.warning("MusicBrainz pacing falls back to this process: Redis unavailable")
@@ -141,15 +157,12 @@ def reserve() -> float:
 
 def hold(seconds: float) -> None:
     """Nobody sends before `seconds` from now (after a 503)."""
-    global _local_next
     if settings.REDIS_URL:
         try:
             _redis().register_script(_HOLD)(keys=[_key()], args=[clock.now().timestamp() + seconds])
-            return
         except Exception:  # Redis away: hold this process only
             logger.warning("MusicBrainz hold applies to this process only: Redis unavailable")
-    with _local_lock:
-        _local_next = max(_local_next, clock.monotonic() + seconds)
+    _follow(clock.monotonic() + seconds)
 
 
 def reset() -> None:

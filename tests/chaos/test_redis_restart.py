@@ -256,3 +256,25 @@ def test_a_job_whose_message_died_with_redis_is_sent_again_by_the_sweep(
     assert job.status == JobStatus.COMPLETED, (job.status, job.error)
     mirrored = Playlist.objects.get(user=user, spotify_id=remote.spotify_id)
     assert list(mirrored.items.values_list("uri", flat=True)) == playlist_uris(remote)
+
+
+@pytest.mark.django_db
+def test_the_musicbrainz_pace_holds_when_redis_goes_away_and_when_it_comes_back_empty(
+    settings, fake_clock, monkeypatch
+):
+    from playlists.musicbrainz import http as musicbrainz
+
+    require_service(bool(settings.REDIS_URL), "REDIS_URL")
+    musicbrainz.reset()
+    shared = musicbrainz._redis()
+    gap = musicbrainz.INTERVAL_SECONDS
+    try:
+        assert musicbrainz.reserve() == pytest.approx(0)
+        assert musicbrainz.reserve() == pytest.approx(gap)
+        monkeypatch.setattr(musicbrainz, "_redis_client", redis.Redis.from_url(DEAD_REDIS))
+        assert musicbrainz.reserve() == pytest.approx(2 * gap)
+        shared.delete(musicbrainz._key())  # back, and empty
+        monkeypatch.setattr(musicbrainz, "_redis_client", shared)
+        assert musicbrainz.reserve() == pytest.approx(3 * gap)
+    finally:
+        musicbrainz.reset()
