@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
-from ops.jobs import ACTIVE_STATUSES, Job
+from ops.jobs import Job, one_active_per
 
 
 class PlaySource(models.TextChoices):
@@ -183,11 +182,7 @@ class ImportJob(Job):
     class Meta:
         constraints = [
             # One active import per user: two would race over the same plays and checkpoints.
-            models.UniqueConstraint(
-                fields=["user"],
-                condition=Q(status__in=list(ACTIVE_STATUSES)),
-                name="one_active_history_import_per_user",
-            )
+            one_active_per("user", "one_active_history_import_per_user")
         ]
         ordering = ["-created_at"]
 
@@ -421,13 +416,7 @@ class HistorySearch(Job):
     plays_placed = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user"],
-                condition=Q(status__in=list(ACTIVE_STATUSES)),
-                name="one_active_history_search_per_user",
-            )
-        ]
+        constraints = [one_active_per("user", "one_active_history_search_per_user")]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

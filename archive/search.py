@@ -21,9 +21,10 @@ from archive import plays
 from archive.models import HistoryProfile, HistorySearch, PlaySource, UnmatchedPlay
 from ops.jobs import ACTIVE_STATUSES
 from playlists.catalog import CatalogWriter
-from playlists.matching import ACCEPT, Candidate, clean_title, judge
+from playlists.imports.matching import search_candidates
+from playlists.matching import ACCEPT, clean_title, judge
 from spotify import clock
-from spotify.client import SEARCH_LIMIT_DEVELOPMENT, SpotifyClient
+from spotify.client import SpotifyClient
 from spotify.errors import NeedsReconnect, Paused, SpotifyError
 from spotify.models import Purpose
 
@@ -83,17 +84,7 @@ def _query(song: Song) -> str:
 
 def place_song(user_id: int, song: Song, client: SpotifyClient, writer: CatalogWriter) -> int:
     """Search one song; on a confident match store its plays. Returns the plays placed."""
-    found = [
-        track
-        for track in client.search_tracks(_query(song), limit=SEARCH_LIMIT_DEVELOPMENT)
-        if track.id and not track.is_local
-    ]
-    for track in found:
-        writer.add_track(track)
-    candidates = [
-        Candidate(t.name, [a.name for a in t.artists], t.duration_ms or None, payload=t)
-        for t in found
-    ]
+    candidates = search_candidates(client, _query(song), writer)
     verdict = judge(song.track_name, [song.artist_name], None, candidates)
     rows = UnmatchedPlay.objects.filter(
         user_id=user_id, artist_name=song.artist_name, track_name=song.track_name

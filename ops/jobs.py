@@ -77,6 +77,14 @@ class JobStatus(models.TextChoices):
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PAUSED)
 
 
+def one_active_per(field: str, name: str) -> models.UniqueConstraint:
+    """At most one active (queued, running or paused) job per `field` value: the lock is the
+    database's, so two clicks or two workers cannot start the same job twice."""
+    return models.UniqueConstraint(
+        fields=[field], condition=models.Q(status__in=list(ACTIVE_STATUSES)), name=name
+    )
+
+
 class Job(models.Model):
     """Abstract base of every long-running job. Subclasses set `resume_task` (a task name
     taking the job's pk) and `kind` (a short label such as "Library refresh")."""

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
-from ops.jobs import ACTIVE_STATUSES, Job
+from ops.jobs import Job, one_active_per
 
 SPOTIFY_ID_LENGTH = 32  # Spotify ids are 22 base62 characters; a little room for odd ones
 
@@ -343,13 +342,6 @@ class LibraryState(models.Model):
 # --- jobs ---------------------------------------------------------------------------------------
 
 
-def _one_active_per_user(name: str) -> models.UniqueConstraint:
-    # The lock is the database's: a second refresh for the same user cannot be queued.
-    return models.UniqueConstraint(
-        fields=["user"], condition=Q(status__in=list(ACTIVE_STATUSES)), name=name
-    )
-
-
 class LibraryRefresh(Job):
     kind = "Library refresh"
     resume_task = "playlists.tasks.refresh_library_task"
@@ -362,7 +354,7 @@ class LibraryRefresh(Job):
     ingest_seconds = models.FloatField(default=0.0)
 
     class Meta:
-        constraints = [_one_active_per_user("one_active_refresh_per_user")]
+        constraints = [one_active_per("user", "one_active_refresh_per_user")]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -383,7 +375,7 @@ class Enrichment(Job):
     unmatched = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [_one_active_per_user("one_active_enrichment_per_user")]
+        constraints = [one_active_per("user", "one_active_enrichment_per_user")]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

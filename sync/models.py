@@ -15,9 +15,8 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
 
-from ops.jobs import ACTIVE_STATUSES, Job
+from ops.jobs import ACTIVE_STATUSES, Job, one_active_per
 
 
 def default_rules() -> dict:
@@ -172,11 +171,7 @@ class SyncEvent(Job):
     class Meta:
         constraints = [
             # The lock is the database's: a second active sync of the same base cannot exist.
-            models.UniqueConstraint(
-                fields=["base"],
-                condition=Q(status__in=list(ACTIVE_STATUSES)),
-                name="one_active_sync_per_base",
-            )
+            one_active_per("base", "one_active_sync_per_base")
         ]
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="sync_event_liveness")]

@@ -112,6 +112,22 @@ def _query(row: ImportRow) -> str:
     return f'track:"{title}"'
 
 
+def search_candidates(client, query: str, writer: CatalogWriter) -> list[Candidate]:
+    """Spotify's tracks for a search (at most 10 in development mode), written to the catalog
+    as they arrive, as candidates for playlists.matching.judge."""
+    found = [
+        t
+        for t in client.search_tracks(query, limit=SEARCH_LIMIT_DEVELOPMENT)
+        if t.id and not t.is_local
+    ]
+    for track in found:
+        writer.add_track(track)
+    return [
+        Candidate(t.name, [a.name for a in t.artists], t.duration_ms or None, payload=t)
+        for t in found
+    ]
+
+
 def match_with_search(row: ImportRow, client, writer: CatalogWriter) -> None:
     """Step 4 for one row: at most two searches (ISRC, then text)."""
     if row.isrc:
@@ -125,17 +141,7 @@ def match_with_search(row: ImportRow, client, writer: CatalogWriter) -> None:
     if not row.title:
         row.status = MatchStatus.UNMATCHED
         return
-    found = [
-        t
-        for t in client.search_tracks(_query(row), limit=SEARCH_LIMIT_DEVELOPMENT)
-        if t.id and not t.is_local
-    ]
-    for track in found:
-        writer.add_track(track)
-    candidates = [
-        Candidate(t.name, [a.name for a in t.artists], t.duration_ms or None, payload=t)
-        for t in found
-    ]
+    candidates = search_candidates(client, _query(row), writer)
     verdict = judge(row.title, _artists(row), row.duration_ms, candidates)
     decision = verdict.decision
     if decision == ACCEPT and row.needs_review:
