@@ -206,10 +206,12 @@ def test_a_sync_through_a_redis_restart_finishes_once_at_the_pace_with_nothing_s
     assert later.status == JobStatus.COMPLETED, later.error
     assert ApiCall.objects.filter(job_id=later.ledger_job_id).count() == 1
 
-    # The pace held before, during and after the outage (send times 1/12 s apart at least).
+    # The pace held before, during and after the outage: slots 1/12 s apart. A call leaves its
+    # slot after a token read whose time varies, hence half an interval of slack; a pace lost at
+    # the switch sent calls 28 ms apart.
     sent = send_times(event.ledger_job_id)
     gaps = [later_send - send for send, later_send in itertools.pairwise(sent)]
-    assert min(gaps) >= 0.8 / CALLS_PER_SECOND, sorted(gaps)[:5]
+    assert min(gaps) >= 0.5 / CALLS_PER_SECOND, sorted(gaps)[:5]
 
     # Today's budget count came back from the ledger after the restart, not from zero.
     cache = RedisCache(own_redis.url, {"KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]})
