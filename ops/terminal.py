@@ -3,6 +3,13 @@
     with JobProgress(self.stdout, lambda: LibraryRefresh.objects.filter(pk=job.pk).first()):
         run_the_job()
 
+or, for work with no job row (a loop in the command itself):
+
+    with CountProgress(self.stdout, total=len(users), step="Polling") as bar:
+        for user in users:
+            bar.note(poll(user))  # a line of its own, above the bar
+            bar.advance(step=f"user {user.pk}")
+
 A thread re-reads the job's row twice a second and redraws one line; on a terminal the line is
 overwritten in place, elsewhere (logs, cron mail) a new line is written only when the step
 changes or another tenth is done.
@@ -78,3 +85,66 @@ class JobProgress:
         elif final or step_changed or tenth != self._last_tenth:
             self.stream.write(line)
         self._last_line, self._last_tenth = line, tenth
+
+
+class CountProgress:
+    """The same bar for a count kept in this process: `advance()` after each item, `note()` for
+    a result line of its own. It has what `render` reads from a job."""
+
+    def __init__(self, stream, *, total: int, step: str = ""):
+        from spotify import clock
+
+        self.stream = stream
+        self.total = total
+        self.done = 0
+        self.step = step
+        self.status = "running"
+        self.started_at = clock.now()
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last_line = ""
+
+    @property
+    def percent(self) -> int | None:
+        return min(int(self.done * 100 / self.total), 100) if self.total else None
+
+    @property
+    def eta(self):
+        from datetime import timedelta
+
+        from spotify import clock
+
+        elapsed = (clock.now() - self.started_at).total_seconds()
+        if not self.done or not self.total or elapsed <= 0:
+            return None
+        return timedelta(seconds=(self.total - self.done) * elapsed / self.done)
+
+    def __enter__(self) -> CountProgress:
+        self._draw()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.tty and self._last_line:
+            self.stream.write("\n")
+        elif not self.tty:
+            self.stream.write(render(self))
+
+    def advance(self, *, by: int = 1, step: str | None = None) -> None:
+        self.done += by
+        if step is not None:
+            self.step = step
+        self._draw()
+
+    def note(self, text: str) -> None:
+        if self.tty and self._last_line:
+            self.stream.write("\r" + " " * len(self._last_line) + "\r", ending="")
+            self._last_line = ""
+        self.stream.write(text)
+        self._draw()
+
+    def _draw(self) -> None:
+        if not self.tty:
+            return  # logs and cron mail get the notes and one final line
+        line = render(self)
+        self.stream.write("\r" + line.ljust(len(self._last_line)), ending="")
+        self.stream.flush()
+        self._last_line = line

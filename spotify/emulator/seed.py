@@ -782,16 +782,26 @@ def seed_demo(
     plays: int = 200,
     rng_seed: int = 0,
     anchor: datetime | None = None,
+    on_step=None,
 ) -> list[tuple[SandboxUser, dict | None]]:
     """The demo world: the first user gets the full library, the others a smaller one, the
-    first two share collaborative playlists. Users that already have a library are skipped."""
+    first two share collaborative playlists. Users that already have a library are skipped.
+    `on_step(text)` is told when the catalog and then each user is done (a progress bar)."""
     people = seed_users(users)
     sizes = list(DEMO_PLAYLIST_SIZES if playlists is None else playlists)
     build_catalog(tracks, rng_seed=rng_seed)
+    if on_step is not None:
+        on_step(f"catalog of {tracks} tracks")
     results = []
+
+    def done(user, counts) -> None:
+        results.append((user, counts))
+        if on_step is not None:
+            on_step(user.display_name)
+
     for index, user in enumerate(people):
         if has_library(user):
-            results.append((user, None))
+            done(user, None)
             continue
         share = 1 if index == 0 else 4
         own_sizes = sizes if index == 0 else (sizes[index % 2 :: share] or sizes)
@@ -814,5 +824,5 @@ def seed_demo(
             rng_seed=rng_seed,
             anchor=anchor,
         )
-        results.append((user, counts))
+        done(user, counts)
     return results

@@ -198,6 +198,7 @@ def test_the_seed_command_is_idempotent_and_resets_on_request(db):
     options = {"tracks": 300, "playlist_sizes": [10, 5], "liked": 20, "plays": 30}
     call_command("sandbox_seed", stdout=out, **options)
     assert "Ada Lovelace (adalovelace) — 20 liked" in out.getvalue()
+    assert "100%  4/4  Alan Turing done" in out.getvalue()  # the bar: catalog, then 3 users
     before = digest()
 
     again = io.StringIO()

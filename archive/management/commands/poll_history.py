@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from archive.poller import poll_user, pollable_user_ids
+from ops.terminal import CountProgress
 from spotify import clock
 
 
@@ -26,12 +27,17 @@ class Command(BaseCommand):
             user_ids = pollable_user_ids()
         # A manual poll has its own slot (this second), so it never collides with a planned one.
         slot = clock.now().replace(microsecond=0)
-        for user_id in user_ids:
-            run = poll_user(user_id, slot)
-            if run is None:
-                self.stdout.write(f"user {user_id}: already polled for {slot:%H:%M:%S}")
-                continue
-            self.stdout.write(
-                f"user {user_id}: {run.outcome}, {run.calls} call(s), {run.received} received, "
-                f"{run.stored} new" + (f" ({run.error})" if run.error else "")
-            )
+        stored = 0
+        with CountProgress(self.stdout, total=len(user_ids), step="Polling") as bar:
+            for user_id in user_ids:
+                run = poll_user(user_id, slot)
+                if run is None:
+                    bar.note(f"user {user_id}: already polled for {slot:%H:%M:%S}")
+                else:
+                    stored += run.stored
+                    bar.note(
+                        f"user {user_id}: {run.outcome}, {run.calls} call(s), "
+                        f"{run.received} received, {run.stored} new"
+                        + (f" ({run.error})" if run.error else "")
+                    )
+                bar.advance(step=f"{stored} new plays")

@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ops.terminal import CountProgress
 from spotify.emulator.seed import DEMO_PLAYLIST_SIZES, seed_demo, wipe
 
 
@@ -52,16 +53,24 @@ class Command(BaseCommand):
         if options["reset"]:
             wipe()
             self.stdout.write("sandbox wiped (users and tokens kept)")
-        results = seed_demo(
-            users=options["users"],
-            tracks=options["tracks"],
-            playlists=options["playlist_sizes"],
-            liked=options["liked"],
-            saved_albums=options["saved_albums"],
-            followed_artists=options["followed_artists"],
-            plays=options["plays"],
-            rng_seed=options["seed"],
-        )
+        with CountProgress(
+            self.stdout, total=options["users"] + 1, step="Building the catalog"
+        ) as bar:
+
+            def step_done(what: str) -> None:
+                bar.advance(step=f"{what} done")
+
+            results = seed_demo(
+                users=options["users"],
+                tracks=options["tracks"],
+                playlists=options["playlist_sizes"],
+                liked=options["liked"],
+                saved_albums=options["saved_albums"],
+                followed_artists=options["followed_artists"],
+                plays=options["plays"],
+                rng_seed=options["seed"],
+                on_step=step_done,
+            )
         for user, counts in results:
             if counts is None:
                 self.stdout.write(
