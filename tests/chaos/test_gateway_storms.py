@@ -100,3 +100,37 @@ def test_quota_exceeded_pauses_everything_until_the_clock_passes_it(
     sandbox_faults.configure(daily_quota=None)
     assert state.current_pause() is None
     assert client.current_user().id == ada.spotify_id
+
+
+def test_a_sync_meeting_a_20_hour_quota_pauses_persists_and_resumes_when_the_clock_passes(
+    ada, sandbox_faults, fake_clock
+):
+    from datetime import timedelta
+
+    from ops.jobs import JobStatus
+    from ops.tasks import resume_paused_jobs
+    from sync.engine import sync_base
+    from sync.tasks import sync_task
+    from tests.chaos.scenes import base_with_one_child, child_uris, every_base_track_once
+
+    _, base, remote = base_with_one_child(ada, items=300, tracks=400)
+    sandbox_faults.configure(daily_quota=4, quota_retry_after=20 * 3600)
+
+    event, _ = sync_base(base)
+
+    assert event.status == JobStatus.PAUSED and event.pause_reason == "daily quota"
+    assert event.paused_until >= fake_clock.now() + timedelta(hours=20)
+    assert AppState.objects.get().paused_until == event.paused_until  # survives a restart
+    assert resume_paused_jobs() == 0  # nothing before its time
+
+    fake_clock.advance(20 * 3600 + 60)
+    sandbox_faults.configure(daily_quota=None)  # Spotify's new day
+    assert resume_paused_jobs() == 1
+    event.refresh_from_db()
+    assert event.status == JobStatus.QUEUED
+    sync_task(event.pk)  # what the sweep's message runs on a worker
+
+    event.refresh_from_db()
+    assert event.status == JobStatus.COMPLETED, event.error
+    assert child_uris(base) == every_base_track_once(remote)
+    assert mutations.duplicates() == []

@@ -12,7 +12,7 @@ from spotify import clock, tokens
 from spotify.emulator.models import IssuedToken
 from spotify.models import ApiCall
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_workers_refreshing_one_token_make_exactly_one_refresh(
