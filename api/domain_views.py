@@ -239,8 +239,8 @@ def enforcement_progress(request, pk: int):
 @api_view(write=True, methods=("POST",))
 def enforcement_rollback(request):
     from enforcement.executor import AlreadyRunning
-    from enforcement.rollback import RollbackNotAllowed, prepare_rollback
-    from enforcement.tasks import enqueue
+    from enforcement.rollback import RollbackNotAllowed
+    from enforcement.tasks import queue_rollback
 
     body = _body(request)
     batch = _batch(request, _int(body.get("batch"), "batch"))
@@ -254,10 +254,7 @@ def enforcement_rollback(request):
         if known != set(items):
             raise ApiError(400, "bad_request", "Some items are not in that batch.")
     try:
-        with transaction.atomic():
-            rollback_batch, created = prepare_rollback(batch, items)
-            if created:
-                enqueue(rollback_batch)
+        rollback_batch, created = queue_rollback(batch, items)
     except (RollbackNotAllowed, AlreadyRunning) as error:
         raise ApiError(409, "rollback_refused", str(error)) from None
     return JsonResponse(batch_json(rollback_batch), status=202 if created else 200)

@@ -1,7 +1,6 @@
 """Operators read enforcement here; they do not change it (the audit stays what happened)."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 
 from enforcement.models import (
     ActionBatch,
@@ -72,17 +71,13 @@ class ActionBatchAdmin(ReadOnlyAdmin):
         description="Retry failed batches (they continue at their first unfinished chunk)"
     )
     def retry_batches(self, request, queryset):
-        from enforcement.executor import AlreadyRunning, resume
-        from enforcement.tasks import enqueue
+        from enforcement.executor import AlreadyRunning
+        from enforcement.tasks import queue_resume
 
         retried = 0
         for batch in queryset.filter(status=JobStatus.FAILED, dry_run=False):
             try:
-                with transaction.atomic():
-                    batch = resume(batch)
-                    if batch.status == JobStatus.QUEUED:
-                        enqueue(batch)
-                        retried += 1
+                retried += queue_resume(batch).status == JobStatus.QUEUED
             except AlreadyRunning as error:
                 self.message_user(request, f"Batch {batch.pk}: {error}.", messages.WARNING)
         self.message_user(request, f"Queued {retried} batch(es) again.")
@@ -90,15 +85,12 @@ class ActionBatchAdmin(ReadOnlyAdmin):
     @admin.action(description="Roll back these batches (everything they removed)")
     def roll_back_batches(self, request, queryset):
         from enforcement.executor import AlreadyRunning
-        from enforcement.rollback import RollbackNotAllowed, prepare_rollback
-        from enforcement.tasks import enqueue
+        from enforcement.rollback import RollbackNotAllowed
+        from enforcement.tasks import queue_rollback
 
         for batch in queryset:
             try:
-                with transaction.atomic():
-                    rollback_batch, created = prepare_rollback(batch)
-                    if created:
-                        enqueue(rollback_batch)
+                rollback_batch, _ = queue_rollback(batch)
                 self.message_user(
                     request, f"Batch {batch.pk}: rollback {rollback_batch.pk} queued."
                 )

@@ -41,6 +41,30 @@ def enqueue(batch: ActionBatch) -> None:
     transaction.on_commit(lambda: run_batch_task.delay(batch.pk))
 
 
+def queue_rollback(batch: ActionBatch, items=None) -> tuple[ActionBatch, bool]:
+    """Prepare the rollback of `batch` (enforcement.rollback.prepare_rollback) and send it to a
+    worker once it is committed. Returns (rollback batch, created now)."""
+    from enforcement.rollback import prepare_rollback
+
+    with transaction.atomic():
+        rollback_batch, created = prepare_rollback(batch, items)
+        if created:
+            enqueue(rollback_batch)
+    return rollback_batch, created
+
+
+def queue_resume(batch: ActionBatch) -> ActionBatch:
+    """A failed batch back in the queue (enforcement.executor.resume), sent to a worker once
+    that is committed. Returns the batch re-read."""
+    from enforcement.executor import resume
+
+    with transaction.atomic():
+        resumed = resume(batch)
+        if resumed.status == JobStatus.QUEUED:
+            enqueue(resumed)
+    return resumed
+
+
 def orphaned_batches() -> list[int]:
     """Batches a worker should be running but none is: RUNNING with a dead runner (same host)
     or a silent one, and QUEUED ones whose message seems lost."""

@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from enforcement import blocklist as blocking
 from enforcement import sharing
-from enforcement.executor import AlreadyRunning, NotExecutable, active_batch, arm, resume
+from enforcement.executor import AlreadyRunning, NotExecutable, active_batch, arm
 from enforcement.models import (
     LIBRARY_KINDS,
     ActionBatch,
@@ -40,8 +40,8 @@ from enforcement.models import (
     ItemStatus,
 )
 from enforcement.planner import pace_seconds, plan, refresh_estimate
-from enforcement.rollback import CANNOT_RESTORE, RollbackNotAllowed, prepare_rollback
-from enforcement.tasks import enqueue
+from enforcement.rollback import CANNOT_RESTORE, RollbackNotAllowed
+from enforcement.tasks import enqueue, queue_resume, queue_rollback
 from ops.jobs import JobStatus
 from playlists.models import FollowedArtist, LibraryState
 from spotify import state
@@ -601,10 +601,7 @@ def rollback_view(request, pk: int):
         return redirect("enforcement_batch", pk=batch.pk)
     items = chosen if request.POST.get("selection") else None
     try:
-        with transaction.atomic():
-            rollback_batch, created = prepare_rollback(batch, items)
-            if created:
-                enqueue(rollback_batch)
+        rollback_batch, _ = queue_rollback(batch, items)
     except (RollbackNotAllowed, AlreadyRunning) as error:
         messages.warning(request, str(error).capitalize() + ".")
         return redirect("enforcement_batch", pk=batch.pk)
@@ -616,10 +613,7 @@ def rollback_view(request, pk: int):
 def resume_view(request, pk: int):
     batch = _batch_for_user(request, pk)
     try:
-        with transaction.atomic():
-            resumed = resume(batch)
-            if resumed.status == JobStatus.QUEUED:
-                enqueue(resumed)
+        queue_resume(batch)
     except AlreadyRunning as error:
         messages.warning(request, str(error).capitalize() + ".")
     return redirect("enforcement_batch", pk=batch.pk)
