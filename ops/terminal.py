@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import connection
+
+from spotify import clock
 
 BAR_WIDTH = 30
 
@@ -92,8 +95,6 @@ class CountProgress:
     a result line of its own. It has what `render` reads from a job."""
 
     def __init__(self, stream, *, total: int, step: str = ""):
-        from spotify import clock
-
         self.stream = stream
         self.total = total
         self.done = 0
@@ -108,11 +109,7 @@ class CountProgress:
         return min(int(self.done * 100 / self.total), 100) if self.total else None
 
     @property
-    def eta(self):
-        from datetime import timedelta
-
-        from spotify import clock
-
+    def eta(self) -> timedelta | None:
         elapsed = (clock.now() - self.started_at).total_seconds()
         if not self.done or not self.total or elapsed <= 0:
             return None
