@@ -1,12 +1,13 @@
 """Placing account-data plays the catalog could not match, with Spotify search.
 
 Account data names a play by artist and title only. The import matches them against the
-catalog (no calls), and keeps the rest as UnmatchedPlay. This job asks Spotify once per song
-(artist and title), most played songs first, so a budget or quota stop leaves the most valuable
-work done. It uses the catalog's confidence gate (playlists.matching.judge, accepted at
-≥ 0.9 and unambiguous). A confident match turns the song's plays into PlayEvents, in one
-transaction with their removal from the unmatched list. A song without one is marked
-searched and not asked about again. The job resumes where it stopped: what is left is what
+catalog (no calls), and keeps the rest as UnmatchedPlay. This job first tries the catalog
+again (it may have grown since: a library refresh, a sync, another import), then asks Spotify
+once per song still unplaced, most played songs first, so a budget or quota stop leaves the
+most valuable work done. It uses the catalog's confidence gate (playlists.matching.judge,
+accepted at ≥ 0.9 and unambiguous). A match turns the song's plays into PlayEvents, in one
+transaction with their removal from the unmatched list. A song Spotify has no confident
+answer for is marked searched and not asked about again. The job resumes where it stopped: what is left is what
 is still unmatched and unsearched.
 """
 
@@ -18,11 +19,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from archive import plays
+from archive.catalog import AccountMatcher
 from archive.models import HistoryProfile, HistorySearch, PlaySource, UnmatchedPlay
 from ops.jobs import ACTIVE_STATUSES
 from playlists.catalog import CatalogWriter
 from playlists.imports.matching import search_candidates
 from playlists.matching import ACCEPT, clean_title, judge
+from playlists.models import Track
 from spotify import clock
 from spotify.client import SpotifyClient
 from spotify.errors import NeedsReconnect, Paused, SpotifyError
@@ -82,29 +85,41 @@ def _query(song: Song) -> str:
     return f'track:"{title}" artist:"{song.artist_name.replace(chr(34), "")}"'
 
 
-def place_song(user_id: int, song: Song, client: SpotifyClient, writer: CatalogWriter) -> int:
-    """Search one song; on a confident match store its plays. Returns the plays placed."""
-    candidates = search_candidates(client, _query(song), writer)
-    verdict = judge(song.track_name, [song.artist_name], None, candidates)
+def place_song(
+    user_id: int,
+    song: Song,
+    client: SpotifyClient,
+    writer: CatalogWriter,
+    matcher: AccountMatcher,
+) -> int:
+    """Place one song's plays: from the catalog when it knows the song now, else from a
+    confident Spotify search. Returns the plays placed."""
     rows = UnmatchedPlay.objects.filter(
         user_id=user_id, artist_name=song.artist_name, track_name=song.track_name
     )
-    if verdict.decision != ACCEPT:
-        rows.update(searched_at=clock.now())
-        return 0
-    track = verdict.best.payload
-    writer.flush()  # the track row must exist before plays point at it
+    known = matcher.match(song.artist_name, song.track_name)
+    if known is not None:
+        track_id = known
+        duration_ms = Track.objects.filter(pk=known).values_list("duration_ms", flat=True)[0]
+    else:
+        candidates = search_candidates(client, _query(song), writer)
+        verdict = judge(song.track_name, [song.artist_name], None, candidates)
+        if verdict.decision != ACCEPT:
+            rows.update(searched_at=clock.now())
+            return 0
+        track_id, duration_ms = verdict.best.payload.id, verdict.best.payload.duration_ms
+        writer.flush()  # the track row must exist before plays point at it
     with transaction.atomic():
         waiting = list(rows.select_for_update().values_list("pk", "played_at", "ms_played"))
         plays.store(
             user_id,
             [
                 plays.NewPlay(
-                    track_id=track.id,
+                    track_id=track_id,
                     played_at=played_at,
                     source=PlaySource.ACCOUNT,
                     ms_played=ms_played,
-                    duration_ms=track.duration_ms or 0,
+                    duration_ms=duration_ms or 0,
                 )
                 for _, played_at, ms_played in waiting
             ],
@@ -120,9 +135,10 @@ def run_history_search(job: HistorySearch) -> None:
     job.start(total=job.done + len(songs), step=f"Looking up {len(songs)} songs on Spotify")
     client = SpotifyClient(job.user, purpose=Purpose.ARCHIVE, job_id=job.ledger_job_id)
     writer = CatalogWriter(now=clock.now())
+    matcher = AccountMatcher(job.user_id)
     try:
         for song in songs:
-            placed = place_song(job.user_id, song, client, writer)
+            placed = place_song(job.user_id, song, client, writer, matcher)
             job._update(
                 songs_matched=job.songs_matched + bool(placed),
                 plays_placed=job.plays_placed + placed,

@@ -124,3 +124,22 @@ def test_the_search_needs_a_login_and_touches_only_your_own_plays(scene, client,
     client.post(reverse("history_unmatched"))
     job = HistorySearch.objects.get()
     assert job.total == 0  # mallory has nothing unmatched; ada's plays are not hers to place
+
+
+def test_a_song_the_catalog_has_learned_since_the_import_is_placed_without_a_call(scene):
+    from playlists.models import Track
+
+    user, _, once = scene
+    # Since the import, a library refresh put this track in the catalog.
+    Track.objects.create(
+        id=once[2], name=once[1], artist_names=once[0], duration_ms=200_000, fetched_at=T0
+    )
+    job, _ = start_history_search(user)
+
+    run_history_search(job)
+
+    job.refresh_from_db()
+    assert (job.songs_matched, job.plays_placed) == (2, 4)
+    calls = ApiCall.objects.filter(job_id=job.ledger_job_id)
+    assert calls.count() == 2  # the catalog answered for the third song
+    assert PlayEvent.objects.filter(user=user, track_id=once[2]).count() == 1
