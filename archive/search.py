@@ -7,8 +7,8 @@ once per song still unplaced, most played songs first, so a budget or quota stop
 most valuable work done. It uses the catalog's confidence gate (playlists.matching.judge,
 accepted at ≥ 0.9 and unambiguous). A match turns the song's plays into PlayEvents, in one
 transaction with their removal from the unmatched list. A song Spotify has no confident
-answer for is marked searched and not asked about again. The job resumes where it stopped: what is left is what
-is still unmatched and unsearched.
+answer for is marked searched and not asked about again. The job resumes where it stopped:
+what is left is what is still unmatched and unsearched.
 """
 
 from __future__ import annotations
