@@ -143,8 +143,9 @@ def choose_interval(user_id: int, new_plays: int, since: datetime | None, now: d
     return fitting[-1] if fitting else INTERVALS[0]
 
 
-def poll_user(user_id: int, slot: datetime) -> PollRun | None:
-    """Poll one user for one planned slot; None when that slot was already polled."""
+def poll_user(user_id: int, slot: datetime, *, interactive: bool = False) -> PollRun | None:
+    """Poll one user for one planned slot; None when that slot was already polled.
+    `interactive`: a person asked for it (Check now) and waits; it takes the interactive lane."""
     now = clock.now()
     try:
         with transaction.atomic():
@@ -157,7 +158,12 @@ def poll_user(user_id: int, slot: datetime) -> PollRun | None:
 
     cursor = newest_play(user_id)
     after_ms = int(cursor.timestamp() * 1000) if cursor else None
-    client = SpotifyClient(user_id, purpose=Purpose.ARCHIVE, job_id=f"history-poll-{run.pk}")
+    client = SpotifyClient(
+        user_id,
+        purpose=Purpose.ARCHIVE,
+        job_id=f"history-poll-{run.pk}",
+        interactive=interactive,
+    )
     try:
         page = client.recently_played(after_ms=after_ms, limit=PAGE_LIMIT)
     except Paused as error:
@@ -210,6 +216,21 @@ def poll_user(user_id: int, slot: datetime) -> PollRun | None:
     return _finish(
         run, PollOutcome.OK, calls=_calls(run), received=len(page.plays), stored=len(stored)
     )
+
+
+# Check now: one check a minute is plenty (Spotify keeps the last 50 plays), and a held-down
+# button must not spend the household's calls.
+CHECK_NOW_SPACING = timedelta(minutes=1)
+
+
+def check_now_slot(user_id: int, now: datetime | None = None) -> datetime | None:
+    """The slot for a check a person asked for now, or None when one ran or was asked for less
+    than a minute ago. A slot is a whole minute, so PollRun's (user, slot) uniqueness also keeps
+    two clicks in one minute to one check."""
+    now = now or clock.now()
+    if PollRun.objects.filter(user_id=user_id, started_at__gt=now - CHECK_NOW_SPACING).exists():
+        return None
+    return now.replace(second=0, microsecond=0)
 
 
 def _calls(run: PollRun) -> int:

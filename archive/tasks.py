@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.db import transaction
 from django.db.models import Q
 
 from archive.models import HistorySearch, ImportJob
@@ -48,6 +49,27 @@ def poll_user_task(user_id: int, slot: str) -> None:
 
     with job_context(job_id=f"history-poll-{user_id}-{slot}", user_id=user_id, purpose="archive"):
         poll_user(user_id, datetime.fromisoformat(slot))
+
+
+@shared_task
+def check_history_now_task(user_id: int, slot: str) -> None:
+    """A person's Check now (and the first check after connecting): on the interactive lane."""
+    from archive.poller import poll_user
+
+    with job_context(job_id=f"history-poll-{user_id}-{slot}", user_id=user_id, purpose="archive"):
+        poll_user(user_id, datetime.fromisoformat(slot), interactive=True)
+
+
+def check_history_now(user_id: int) -> bool:
+    """Queue a history check for the person now (after commit); False when one ran or was asked
+    for less than a minute ago."""
+    from archive.poller import check_now_slot
+
+    slot = check_now_slot(user_id)
+    if slot is None:
+        return False
+    transaction.on_commit(lambda: check_history_now_task.delay(user_id, slot.isoformat()))
+    return True
 
 
 def claim(pk: int) -> ImportJob | None:

@@ -6,6 +6,7 @@ from archive import views
 urlpatterns = [
     path("", views.overview, name="history"),
     path("stats/", views.stats_page, name="history_stats"),
+    path("check-now/", views.check_now, name="history_check_now"),
     path("time-zone/", views.time_zone, name="history_time_zone"),
     path("import/", views.import_page, name="history_import"),
     path("import/<int:pk>/", views.import_job, name="history_import_job"),

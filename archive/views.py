@@ -29,6 +29,7 @@ from archive.models import (
     PollRun,
 )
 from archive.spotify_export import UploadRefused
+from archive.tasks import check_history_now
 from spotify import clock
 
 RECENT_PLAYS = 50
@@ -70,6 +71,16 @@ def overview(request):
         "time_zone_form": TimeZoneForm(initial={"time_zone": profile.time_zone}),
     }
     return render(request, "archive/overview.html", context)
+
+
+@require_POST
+@login_required
+def check_now(request):
+    if check_history_now(request.user.pk):
+        messages.success(request, "Checking Spotify for your recent plays now.")
+    else:
+        messages.info(request, "Checked less than a minute ago; Spotify keeps your last 50 plays.")
+    return redirect("history")
 
 
 @require_POST

@@ -213,6 +213,8 @@ SOCIALACCOUNT_PROVIDERS = {
 
 # A development-mode Spotify app serves at most five allowlisted users.
 MAX_USERS = env_int("MAX_USERS", 5, minimum=1)
+# A new connection starts the first library refresh and history check by itself.
+START_FIRST_RUN_JOBS = True
 
 
 def _token_keys() -> list[bytes]:
@@ -309,6 +311,7 @@ CELERY_TASK_ROUTES = {
     "enforcement.tasks.run_batch_task": {"queue": "bulk"},
     "enforcement.tasks.automatic_enforcement_task": {"queue": "bulk"},
     "archive.tasks.poll_user_task": {"queue": "default"},
+    "archive.tasks.check_history_now_task": {"queue": "interactive"},
     "archive.tasks.run_import": {"queue": "bulk"},
     "archive.tasks.run_history_search": {"queue": "bulk"},
     "archive.tasks.rebuild_rollups_task": {"queue": "bulk"},

@@ -1,9 +1,13 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from archive.models import PollRun
 from ops import health
+from ops.jobs import ACTIVE_STATUSES
+from playlists.models import LibraryRefresh
 from spotify.models import UserSeat
 
 # The dashboard's sections; each says "coming soon" until its feature lands.
@@ -32,7 +36,20 @@ def landing(request):
 @require_GET
 @login_required
 def dashboard(request):
-    return render(request, "dashboard.html", {"sections": SECTIONS})
+    return render(request, "dashboard.html", {"sections": SECTIONS, **_getting_started(request)})
+
+
+def _getting_started(request) -> dict:
+    """The first library refresh and history check a new connection starts by itself, shown
+    while the refresh runs so a new person sees their library arriving."""
+    refresh = LibraryRefresh.objects.filter(user=request.user, status__in=ACTIVE_STATUSES).first()
+    if refresh is None:
+        return {}
+    return {
+        "first_refresh": refresh,
+        "first_refresh_poll_url": reverse("library_job", args=["refresh", refresh.pk]),
+        "last_history_check": PollRun.objects.filter(user=request.user).first(),
+    }
 
 
 @require_GET

@@ -17,6 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("TUNEKEEPER_REQUIRE_SERVICES") == "1"
 
 
+def full_trials(request) -> bool:
+    """Heavy randomized trials run in full in CI and under `-m chaos`; a plain local run takes a
+    few of them, so the default `make test` stays quick."""
+    return REQUIRE_SERVICES or "chaos" in (request.config.getoption("markexpr") or "")
+
+
+def trials(request, *, full: int, quick: int) -> int:
+    return full if full_trials(request) else quick
+
+
 def require_service(available: bool, what: str) -> None:
     if available:
         return

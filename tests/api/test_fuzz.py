@@ -10,14 +10,16 @@ import pytest
 
 from api import auth
 from api.models import ApiToken, Scope
-from tests.conftest import require_service
+from tests.conftest import require_service, trials
 from tests.enforcement.factories import finished_batch
 from tests.sync.factories import owned_base
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_schemathesis_finds_no_server_errors(live_server, django_user_model, monkeypatch, tmp_path):
+def test_schemathesis_finds_no_server_errors(
+    live_server, django_user_model, monkeypatch, tmp_path, request
+):
     cli = Path(sys.executable).with_name("schemathesis")
     require_service(cli.exists() or bool(shutil.which("schemathesis")), "the schemathesis CLI")
     monkeypatch.setattr(auth, "REQUESTS_PER_MINUTE", 100_000)  # fuzzing, not rate limiting
@@ -36,7 +38,7 @@ def test_schemathesis_finds_no_server_errors(live_server, django_user_model, mon
             "not_a_server_error,status_code_conformance,content_type_conformance,"
             "response_schema_conformance",
             "--max-examples",
-            "25",
+            str(trials(request, full=25, quick=8)),
             "--generation-deterministic",
             "--workers",
             "1",

@@ -17,7 +17,7 @@ from spotify.emulator import mutations, ops
 from spotify.emulator.models import Playlist as SandboxPlaylist
 from spotify.emulator.models import PlaylistItem, Track
 from spotify.models import ApiCall
-from tests.conftest import wait_for
+from tests.conftest import trials, wait_for
 from tests.enforcement.conftest import drive_to_end, kill, make_scene, worker_process
 
 pytestmark = [pytest.mark.worker, pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
@@ -65,13 +65,14 @@ def kill_point(chunks, boundary: int, mid_chunk: bool) -> bool:
 
 
 def test_killing_the_worker_at_random_chunk_boundaries_never_sends_a_chunk_twice(
-    sandbox_site, spotify_faults
+    sandbox_site, spotify_faults, request
 ):
     # Each call takes a little while, so a kill lands in a chunk's request or between chunks.
     spotify_faults.configure(latency_ms=30)
     rng = random.Random(2026)
     found_sending = 0
-    for trial in range(10):
+    count = trials(request, full=10, quick=2)
+    for trial in range(count):
         scene = make_scene(f"killed{trial}", rng_seed=trial, **KILL_WORLD)
         batch, _ = arm(plan(scene.user))
         with worker_process(sandbox_site.url, f"kill{trial}a") as doomed:
@@ -99,8 +100,8 @@ def test_killing_the_worker_at_random_chunk_boundaries_never_sends_a_chunk_twice
             finished, _ = drive_to_end(batch, timeout=120)
 
         assert_exactly_as_planned(scene, finished)
-    # Five kills caught a chunk mid-request; each was reconciled, never re-sent blindly.
-    assert found_sending >= 5
+    # Every odd kill caught a chunk mid-request; each was reconciled, never re-sent blindly.
+    assert found_sending >= count // 2
 
 
 def _run_with_worker(sandbox_site, scene, *, timeout=180.0):
