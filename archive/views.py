@@ -29,7 +29,7 @@ from archive.models import (
     PollRun,
 )
 from archive.spotify_export import UploadRefused
-from spotify import clock
+from core import clock
 
 RECENT_PLAYS = 50
 
