@@ -3,7 +3,7 @@
 Cool-downs double with each consecutive failure of the same kind and are capped:
 auth 30 → 240 min (the login needs the person, retrying soon is waste), network 10 → 60 min,
 anything else 20 → 180 min. A failure of another kind starts that kind's sequence afresh; a
-successful poll closes the breaker. Time comes from spotify.clock so tests can drive it.
+successful poll closes the breaker. Time comes from core.clock so tests can drive it.
 
 This is separate from the gateway's app-wide breaker (spotify.state), which stops every call
 when Spotify itself is down; this one keeps one person's broken login or odd account from
@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from archive.models import BreakerKind, HistoryProfile
-from spotify import clock
+from core import clock
 from spotify.errors import Forbidden, NeedsReconnect, SpotifyError, TransportError
 
 COOL_DOWNS = {

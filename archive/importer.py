@@ -34,8 +34,8 @@ from archive.models import (
 )
 from archive.plays import NewPlay, store
 from archive.spotify_export import ExportFileError, FileKind, Row, Source, UploadRefused
+from core import clock
 from ops.jobs import JobStatus
-from spotify import clock
 
 logger = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from archive.models import (
     PollOutcome,
     PollRun,
 )
+from core import clock
 from playlists.catalog import CatalogWriter
-from spotify import clock
 from spotify.client import SpotifyClient
 from spotify.errors import Paused, SpotifyError
 from spotify.models import ApiCall, Connection, Purpose

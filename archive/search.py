@@ -21,12 +21,12 @@ from django.db.models import Count
 from archive import plays
 from archive.catalog import AccountMatcher
 from archive.models import HistoryProfile, HistorySearch, PlaySource, UnmatchedPlay
+from core import clock
 from ops.jobs import ACTIVE_STATUSES
 from playlists.catalog import CatalogWriter
 from playlists.imports.matching import search_candidates
 from playlists.matching import ACCEPT, clean_title, judge
 from playlists.models import Track
-from spotify import clock
 from spotify.client import SpotifyClient
 from spotify.errors import NeedsReconnect, Paused, SpotifyError
 from spotify.models import Purpose

@@ -18,11 +18,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from archive.models import HistorySearch, ImportJob
-from ops.database import DATABASE_ERRORS
+from core import clock
+from core.database import DATABASE_ERRORS
+from core.logs import job_context
+from core.retry import RETRY_TRANSIENT
 from ops.jobs import JobStatus, requeued_if_database_drops
-from ops.logs import job_context
-from ops.retry import RETRY_TRANSIENT
-from spotify import clock
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from archive.models import (
 )
 from archive.spotify_export import UploadRefused
 from archive.tasks import check_history_now
-from spotify import clock
+from core import clock
 
 RECENT_PLAYS = 50
 

@@ -346,13 +346,13 @@ LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"job_context": {"()": "ops.logs.JobContextFilter"}},
+    "filters": {"job_context": {"()": "core.logs.JobContextFilter"}},
     "formatters": {
         "text": {
-            "()": "ops.logs.TextFormatter",
+            "()": "core.logs.TextFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
         },
-        "json": {"()": "ops.logs.JsonFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {

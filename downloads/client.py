@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from core.cache import fail_safe_cache as cache
 from downloads import http
 from downloads.errors import Conflict, NotFound, SlskdError, TransportError, Unauthorized
 from downloads.types import (
@@ -25,7 +26,6 @@ from downloads.types import (
     Transfer,
     Version,
 )
-from ops.cache import fail_safe_cache as cache
 
 VERSION_CACHE_SECONDS = 600
 

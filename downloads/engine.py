@@ -28,6 +28,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
+from core import clock
+from core.cache import fail_safe_cache as cache
 from downloads import matching, scheduling, scoring, throttle
 from downloads.client import SlskdClient
 from downloads.errors import (
@@ -50,9 +52,7 @@ from downloads.models import (
     Status,
 )
 from downloads.quality import Ladder
-from ops.cache import fail_safe_cache as cache
 from ops.jobs import JobStatus, requeued_if_database_drops
-from spotify import clock
 
 logger = logging.getLogger(__name__)
 

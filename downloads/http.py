@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from core import clock
 from downloads.errors import (
     BadRequest,
     Busy,
@@ -30,7 +31,6 @@ from downloads.errors import (
     TransportError,
     Unauthorized,
 )
-from spotify import clock
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core import clock, crypto
 from downloads import quality
 from downloads.http import Endpoint
 from downloads.matching import Wanted
 from ops.jobs import Job, JobStatus
-from spotify import clock, crypto
 
 SANDBOX_PATH = "/sandbox-slskd"
 
@@ -47,7 +47,7 @@ class SlskdSettings(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="slskd_settings"
     )
     base_url = models.URLField(blank=True, max_length=300)
-    api_key = models.TextField(blank=True)  # encrypted at rest (spotify.crypto)
+    api_key = models.TextField(blank=True)  # encrypted at rest (core.crypto)
     preset = models.CharField(max_length=8, choices=Preset.choices, default=Preset.BEST)
     custom_ladder = models.TextField(blank=True)  # one rung per line, best first
     destination = models.CharField(max_length=120, default="tunekeeper", blank=True)

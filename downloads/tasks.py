@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
+from core.retry import RETRY_TRANSIENT
 from downloads import engine
-from ops.retry import RETRY_TRANSIENT
 
 
 @shared_task

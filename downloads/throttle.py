@@ -13,7 +13,7 @@ the caller re-schedules its task for then. The state is two tables changed in on
 (PostgreSQL locks the gate row; SQLite serialises writers), so it holds across processes and
 survives a Redis restart: losing a ban pause or the window's starts would get the account and
 the IP banned again. At most one search starts every few seconds, so the database is no strain.
-All times are spotify.clock's wall clock, so a FakeClock drives the window in tests.
+All times are core.clock's wall clock, so a FakeClock drives the window in tests.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from spotify import clock
+from core import clock
 
 WINDOW_SECONDS = 220.0
 # Below sldl's 34, leaving headroom for the person's own searches in slskd's web UI.

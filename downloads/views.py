@@ -9,12 +9,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import clock
 from downloads import engine, throttle
 from downloads.client import SlskdClient
 from downloads.forms import SlskdSettingsForm
 from downloads.models import ACTIVE, Download, DownloadRun, SlskdSettings, Status
 from ops.jobs import ACTIVE_STATUSES
-from spotify import clock
 
 RECENT = 50
 

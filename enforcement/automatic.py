@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from django.db.models import Q
 
+from core import clock
 from enforcement.executor import AlreadyRunning, active_batch, execute
 from enforcement.models import ActionBatch, BatchOrigin, EnforcementSettings
 from enforcement.planner import plan
 from playlists.refresh import refresh_library
-from spotify import clock
 from spotify.errors import SpotifyError
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from spotify import clock
+from core import clock
 
 LIBRARY_CHUNK = 40
 PLAYLIST_CHUNK = 100

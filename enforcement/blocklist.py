@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
+from core import clock
 from enforcement.models import (
     AllowEntry,
     BlockEntry,
@@ -21,7 +22,6 @@ from enforcement.models import (
     EntrySource,
 )
 from playlists.models import Album, Artist, ArtistRole, Track, TrackArtist
-from spotify import clock
 
 OWN_LIST_NAME = "My blocklist"
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")

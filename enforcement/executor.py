@@ -38,6 +38,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from core import clock
+from core.database import DATABASE_ERRORS
+from core.logs import job_context
 from enforcement.models import (
     LIBRARY_KINDS,
     ActionBatch,
@@ -51,10 +54,7 @@ from enforcement.models import (
     ItemStatus,
 )
 from enforcement.planner import FOLLOWING_WRITE_LIMIT, position_runs
-from ops.database import DATABASE_ERRORS
 from ops.jobs import ACTIVE_STATUSES, JobStatus
-from ops.logs import job_context
-from spotify import clock
 from spotify.client import LIBRARY_WRITE_LIMIT, PLAYLIST_WRITE_LIMIT, SpotifyClient
 from spotify.errors import (
     BadRequest,

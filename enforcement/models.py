@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core import clock
 from ops.jobs import ACTIVE_STATUSES, Job, JobStatus
-from spotify import clock
 
 SPOTIFY_ID_LENGTH = 32
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 
+from core import clock
 from enforcement.executor import AlreadyRunning, run
 from enforcement.models import (
     ActionBatch,
@@ -33,7 +34,6 @@ from enforcement.models import (
 )
 from enforcement.planner import estimate_calls
 from ops.jobs import JobStatus
-from spotify import clock
 
 CANNOT_RESTORE = (
     "Liked songs and saved albums come back with today's date, so their order in your library "

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from core import clock
 from enforcement.blocklist import OWN_LIST_NAME, SPOTIFY_ID, parse_references
 from enforcement.models import (
     BlockEntry,
@@ -33,7 +34,6 @@ from enforcement.models import (
     EntrySource,
     ImportStatus,
 )
-from spotify import clock
 
 FORMAT = "tunekeeper-blocklist"
 FORMAT_VERSION = 1

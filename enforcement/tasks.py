@@ -14,10 +14,10 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 
+from core import clock
+from core.retry import RETRY_TRANSIENT
 from enforcement.models import ActionBatch
 from ops.jobs import JobStatus, requeued_if_database_drops
-from ops.retry import RETRY_TRANSIENT
-from spotify import clock
 
 logger = logging.getLogger(__name__)
 

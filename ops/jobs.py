@@ -19,14 +19,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ops.database import DATABASE_ERRORS, reopen_database_connections
-from spotify import clock
+from core import clock
+from core.database import DATABASE_ERRORS, reopen_database_connections
 
 
 @contextlib.contextmanager
 def requeued_if_database_drops(job: Job, task=None) -> Iterator[None]:
     """Run a job's body; if the database connection drops, put the job back in the queue and
-    re-raise, so the task's retry policy (ops.retry.RETRY_TRANSIENT) runs it again. The job goes
+    re-raise, so the task's retry policy (core.retry.RETRY_TRANSIENT) runs it again. The job goes
     on from its last checkpoint: nothing done is lost, and nothing is marked failed that is not.
 
     When `task` (the bound Celery task) has no retry left, the job is failed instead: the

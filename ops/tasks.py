@@ -3,8 +3,8 @@ from datetime import timedelta
 from celery import current_app, shared_task
 from django.db import transaction
 
+from core import clock
 from ops.jobs import JobStatus, job_models
-from spotify import clock
 
 # A job queued this long without a worker claiming it has lost its task message (a broker, Redis
 # without persistence, restarted empty); one running with no heartbeat this long lost its worker.

@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from django.db import connection
 
-from spotify import clock
+from core import clock
 
 BAR_WIDTH = 30
 

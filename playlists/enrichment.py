@@ -28,6 +28,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 
+from core import clock
 from playlists import genres as genre_rules
 from playlists.matching import ACCEPT, REVIEW, Candidate, artist_distance, clean_title, judge
 from playlists.models import (
@@ -50,7 +51,6 @@ from playlists.models import (
 )
 from playlists.musicbrainz import http
 from playlists.musicbrainz.client import MusicBrainzClient, Recording, Release, choose_release_group
-from spotify import clock
 from spotify.models import ApiCall
 
 logger = logging.getLogger(__name__)

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from allauth.socialaccount.models import SocialAccount
 from django.db import IntegrityError, connection, transaction
 
+from core import clock
 from ops.jobs import ACTIVE_STATUSES
 from playlists import bulk
 from playlists.catalog import CatalogWriter
@@ -44,7 +45,7 @@ from playlists.models import (
     PlaylistItem,
     SavedAlbum,
 )
-from spotify import clock, types
+from spotify import types
 from spotify.client import SpotifyClient
 from spotify.errors import Forbidden, NeedsReconnect, NotFound, Paused, SpotifyError
 from spotify.models import ApiCall, Purpose

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from celery import shared_task
 
+from core.logs import job_context
+from core.retry import RETRY_TRANSIENT
 from ops.jobs import requeued_if_database_drops
-from ops.logs import job_context
-from ops.retry import RETRY_TRANSIENT
 from playlists.models import Enrichment, LibraryRefresh, PlaylistImport
 
 # A RUNNING job whose heartbeat is older than this lost its worker (ACKS_LATE redelivers the

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.errors import Deferred, PermanentError, ServiceError, TransientError
 
-class SpotifyError(Exception):
+
+class SpotifyError(ServiceError):
     """Base of every gateway error. `status` is the HTTP status, 0 for transport failures."""
 
-    status: int = 0
 
-    def __init__(self, message: str, *, status: int | None = None, endpoint: str = ""):
-        super().__init__(message)
-        if status is not None:
-            self.status = status
-        self.endpoint = endpoint
-
-
-class NeedsReconnect(SpotifyError):
+class NeedsReconnect(SpotifyError, PermanentError):
     """The user's grant is gone (revoked, or the 6-month refresh-token lifetime ended)."""
 
     status = 401
 
 
-class Forbidden(SpotifyError):
+class Forbidden(SpotifyError, PermanentError):
     """403. `reason` tells why: removed in development mode, missing scope, or not the owner."""
 
     status = 403
@@ -37,25 +31,25 @@ class Forbidden(SpotifyError):
         self.reason = reason
 
 
-class NotFound(SpotifyError):
+class NotFound(SpotifyError, PermanentError):
     status = 404
 
 
-class BadRequest(SpotifyError):
+class BadRequest(SpotifyError, PermanentError):
     status = 400
 
 
-class ServerError(SpotifyError):
+class ServerError(SpotifyError, TransientError):
     """5xx after the retries an idempotent request is allowed (or at once for a POST)."""
 
     status = 500
 
 
-class TransportError(SpotifyError):
+class TransportError(SpotifyError, TransientError):
     """Timeout or connection failure after the allowed retries."""
 
 
-class Paused(SpotifyError):
+class Paused(SpotifyError, Deferred):
     """Spotify work must wait until `until`; a task re-schedules itself for then.
 
     `reason` is shown to people: "daily quota", "rate limit", "budget" or "outage".
@@ -64,9 +58,7 @@ class Paused(SpotifyError):
     status = 429
 
     def __init__(self, message: str, *, until: datetime, reason: str, endpoint: str = ""):
-        super().__init__(message, endpoint=endpoint)
-        self.until = until
-        self.reason = reason
+        super().__init__(message, until=until, reason=reason, endpoint=endpoint)
 
 
 class QuotaExceeded(Paused):

@@ -24,8 +24,9 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
-from ops.database import DATABASE_ERRORS, reopen_database_connections
-from spotify import clock, pacing, state, tokens
+from core import clock
+from core.database import DATABASE_ERRORS, reopen_database_connections
+from spotify import pacing, state, tokens
 from spotify.errors import (
     BadRequest,
     BudgetExhausted,

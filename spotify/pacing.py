@@ -16,7 +16,7 @@ import threading
 
 from django.conf import settings
 
-from spotify import clock
+from core import clock
 
 MAX_LEVEL = 16.0
 # A slot further ahead than this is not waited for: the caller gives its slot up and pauses.

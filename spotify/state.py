@@ -2,7 +2,7 @@
 
 The pause is persisted in the database (it must survive restarts: a quota lockout lasts hours)
 and mirrored in the cache so the per-call check is cheap. The breaker and the budget counter
-live in the cache (ops.cache: a cache outage never fails a call); the breaker then reads
+live in the cache (core.cache: a cache outage never fails a call); the breaker then reads
 "closed" and the budget is recounted from the ledger.
 """
 
@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from ops.cache import fail_safe_cache as cache
-from spotify import clock
+from core import clock
+from core.cache import fail_safe_cache as cache
 from spotify.models import ApiCall, AppState
 
 BREAKER_THRESHOLD = 5

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_init, post_save, pre_save
 
-from spotify import clock, crypto
+from core import clock, crypto
 from spotify.errors import NeedsReconnect, ServerError, TransportError
 from spotify.models import Purpose
 

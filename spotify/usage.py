@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
-from spotify import clock, pacing, state
+from core import clock
+from spotify import pacing, state
 from spotify.models import ApiCall
 
 

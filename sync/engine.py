@@ -37,11 +37,11 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.db.models import Count
 
+from core import clock
+from core.logs import job_context
+from core.retry import TRANSIENT_ERRORS
 from ops.jobs import JobStatus
-from ops.logs import job_context
-from ops.retry import TRANSIENT_ERRORS
 from playlists.models import Playlist
-from spotify import clock
 from spotify.client import PAGE_SIZE, SpotifyClient
 from spotify.errors import (
     Forbidden,

@@ -13,8 +13,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from core import clock
 from ops.jobs import ACTIVE_STATUSES, JobStatus
-from spotify import clock
 from sync.models import BasePlaylist, SyncEvent, Trigger
 
 STALE_AFTER = timedelta(minutes=10)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from spotify import clock
+from core import clock
 from sync import selection
 from sync.facts import load_base
 from sync.models import BasePlaylist, ChildPlaylist

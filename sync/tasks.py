@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.retry import RETRY_TRANSIENT
 from ops.jobs import requeued_if_database_drops
-from ops.retry import RETRY_TRANSIENT
 from sync.models import BasePlaylist, SyncEvent, Trigger
 
 

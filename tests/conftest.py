@@ -57,7 +57,8 @@ def fresh_spotify_state():
     """Pacing, pause, breaker and budget live partly in Redis, and the sandbox's fault counters
     in this process, which no test transaction rolls back: every test starts and ends with
     them forgotten."""
-    from spotify import clock, pacing, state
+    from core import clock
+    from spotify import pacing, state
     from spotify.emulator import faults
 
     def forget():
@@ -193,7 +194,7 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, message: s
 @pytest.fixture
 def fake_clock():
     """Drive time for Spotify code (gateway, tokens, sandbox) from the test."""
-    from spotify import clock
+    from core import clock
 
     fake = clock.FakeClock()
     clock.use(fake)

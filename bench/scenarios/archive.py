@@ -16,7 +16,7 @@ from archive.management.commands.archive_bench import Command as ArchiveBench
 from archive.models import DailyListening, HistoryProfile, ImportJob, PlayEvent
 from bench.harness import Outcome, Stopwatch, scenario
 from bench.scenarios.common import calls, connect, sandbox_user
-from spotify import clock
+from core import clock
 
 HISTORY_RECORDS = 500_000
 STATS_PLAYS = 1_000_000

@@ -9,7 +9,7 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from spotify import clock
+from core import clock
 from spotify.emulator.models import IssuedToken, SandboxUser
 from spotify.models import ApiCall
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import spotify.clock
+import core.clock
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -92,9 +92,9 @@ class Migration(migrations.Migration):
                 ('duration_ms', models.PositiveIntegerField(blank=True, null=True)),
                 ('status', models.CharField(choices=[('queued', 'Waiting to search'), ('searching', 'Searching'), ('downloading', 'Downloading'), ('completed', 'Downloaded'), ('not_found', 'Not found (on the wishlist)'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=12)),
                 ('priority', models.PositiveSmallIntegerField(choices=[(0, 'asked for now'), (1, 'part of a playlist run'), (2, 'wishlist retry')], default=0)),
-                ('created_at', models.DateTimeField(default=spotify.clock.now)),
-                ('queued_at', models.DateTimeField(default=spotify.clock.now)),
-                ('updated_at', models.DateTimeField(default=spotify.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
+                ('queued_at', models.DateTimeField(default=core.clock.now)),
+                ('updated_at', models.DateTimeField(default=core.clock.now)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('next_check_at', models.DateTimeField(blank=True, null=True)),
                 ('ladder', models.TextField()),

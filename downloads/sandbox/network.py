@@ -17,8 +17,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core import clock
 from downloads.matching import normalize
-from spotify import clock
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The sandbox slskd's moving parts: its searches, its transfers, and its fault knobs.
 
 State lives in this process behind one lock — where the sandbox runs in tests (the live server
-is a thread of the test process) and in the single-process demo. Time is spotify.clock, so a
+is a thread of the test process) and in the single-process demo. Time is core.clock, so a
 test's FakeClock drives searches completing, queues draining and bytes arriving.
 
 Knobs (tests call `configure(...)`; `reset()` restores the defaults):
@@ -26,8 +26,8 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from core import clock
 from downloads.sandbox import network
-from spotify import clock
 
 API_KEY = "sandbox-slskd-api-key-0000"  # slskd keys are 16 to 255 characters
 SEARCH_LOG_LIMIT = 100_000

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import spotify.clock
+import core.clock
 from django.conf import settings
 from django.db import migrations, models
 
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('include_featured', models.BooleanField(default=False)),
                 ('note', models.TextField(blank=True)),
                 ('source', models.CharField(choices=[('search', 'Search'), ('link', 'Link'), ('library', 'Library'), ('import', 'Import')], max_length=8)),
-                ('created_at', models.DateTimeField(default=spotify.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
             ],
             options={
                 'verbose_name_plural': 'block entries',
@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
                 ('spotify_id', models.CharField(max_length=32)),
                 ('name', models.TextField(blank=True)),
                 ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=spotify.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allow_entries', to=settings.AUTH_USER_MODEL)),
             ],
             options={
@@ -146,8 +146,8 @@ class Migration(migrations.Migration):
                 ('imported', models.BooleanField(default=False)),
                 ('imported_from', models.CharField(blank=True, max_length=255)),
                 ('enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=spotify.clock.now)),
-                ('updated_at', models.DateTimeField(default=spotify.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
+                ('updated_at', models.DateTimeField(default=core.clock.now)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocklists', to=settings.AUTH_USER_MODEL)),
             ],
             options={
@@ -169,7 +169,7 @@ class Migration(migrations.Migration):
                 ('description', models.TextField(blank=True)),
                 ('entries', models.JSONField(default=list)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('applied', 'Applied'), ('discarded', 'Discarded')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(default=spotify.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('target', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='enforcement.blocklist')),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocklist_imports', to=settings.AUTH_USER_MODEL)),
             ],

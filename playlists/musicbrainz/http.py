@@ -26,7 +26,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
-from spotify import clock
+from core import clock
 from spotify.http import CallContext, record
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from spotify import clock
+from core import clock
 from spotify.emulator.models import AuthorizationCode, IssuedToken, SandboxUser
 
 SANDBOX_CLIENT_IDS = {"tunekeeper-sandbox"}

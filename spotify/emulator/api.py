@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from spotify import clock
+from core import clock
 from spotify.emulator import faults
 from spotify.emulator.models import IssuedToken
 

@@ -20,7 +20,7 @@ of the same names) gives the demo its defaults. The counters behind the knobs (t
 the quota window, the random sequence, the request log) are kept in the serving process's
 memory, which is where the sandbox runs; several web processes would each count on their own.
 
-All time is spotify.clock — a test's FakeClock drives rate windows, quotas and token expiry —
+All time is core.clock — a test's FakeClock drives rate windows, quotas and token expiry —
 except the timeout fault, which must block for real seconds so the client's socket timeout
 fires. All randomness comes from one random.Random seeded by the `seed` knob, so a scenario
 replays identically (for requests served one at a time).
@@ -43,7 +43,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 
-from spotify import clock
+from core import clock
 
 SERVER_ERROR_MESSAGES = {
     500: "Server error.",

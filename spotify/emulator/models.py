@@ -3,7 +3,7 @@ albums, tracks), each user's library (playlists, liked songs, saved albums, foll
 listening history) and the log of writes it has received.
 
 The sandbox is a separate world from Tunekeeper's own tables: it plays Spotify, so it keeps
-Spotify's ids and never reads Tunekeeper's rows. All times come from spotify.clock so tests can
+Spotify's ids and never reads Tunekeeper's rows. All times come from core.clock so tests can
 drive token expiry with a FakeClock.
 """
 
@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.db import models
 
-from spotify import clock
+from core import clock
 
 ACCESS_TOKEN_SECONDS = 3600
 

@@ -13,7 +13,7 @@ the test like everything else.
 import hashlib
 import json
 
-from spotify import clock
+from core import clock
 from spotify.emulator.models import Mutation, SandboxUser
 
 CONCURRENT_EDITOR = "sandbox:concurrent-edit"

@@ -9,7 +9,7 @@ window-function UPDATE, so a write to a 10,000-item playlist costs a handful of 
 from django.db import connection
 from django.db.models import F
 
-from spotify import clock
+from core import clock
 from spotify.emulator.api import ApiError
 from spotify.emulator.ids import is_base62_id, parse_uri
 from spotify.emulator.models import (

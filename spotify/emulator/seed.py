@@ -6,7 +6,7 @@
 
 Everything is drawn from random.Random instances seeded with strings derived from `rng_seed`,
 so the same calls on an empty sandbox give the same ids, names, ISRCs and dates (times are
-relative to `anchor`, which defaults to today's midnight UTC on spotify.clock). Rows are written
+relative to `anchor`, which defaults to today's midnight UTC on core.clock). Rows are written
 with bulk_create: a 50,000-track catalog and library take seconds, not minutes.
 """
 
@@ -20,7 +20,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
-from spotify import clock
+from core import clock
 from spotify.emulator.ids import base62_id, local_uri
 from spotify.emulator.models import (
     Album,

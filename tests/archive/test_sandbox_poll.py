@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from archive import poller
 from archive.models import ListeningGap, PlayEvent, PollOutcome
-from spotify import clock
+from core import clock
 from spotify.emulator.models import Play, Track
 from spotify.emulator.seed import seed_library
 from spotify.models import ApiCall

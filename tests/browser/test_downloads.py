@@ -4,11 +4,11 @@ opens a playlist, clicks "Download missing" and watches the tracks arrive."""
 import pytest
 from django.test import Client
 
+from core import clock
 from downloads import engine, throttle
 from downloads.models import Download, SlskdSettings, Status
 from downloads.sandbox import network
 from downloads.sandbox import state as sandbox
-from spotify import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

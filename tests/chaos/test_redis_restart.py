@@ -24,8 +24,9 @@ from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
 
 from bench.scenarios.common import connect
+from core import clock
 from ops.jobs import JobStatus
-from spotify import clock, pacing, state
+from spotify import pacing, state
 from spotify.emulator import faults, mutations
 from spotify.emulator.seed import seed_playlist
 from spotify.models import ApiCall

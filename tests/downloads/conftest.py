@@ -13,12 +13,12 @@ import requests
 from django.core.cache import cache
 from django.test import Client
 
+from core import clock
 from downloads import engine, http, scheduling, tasks, throttle
 from downloads.client import SlskdClient
 from downloads.http import Endpoint
 from downloads.sandbox import network
 from downloads.sandbox import state as sandbox
-from spotify import clock
 
 
 @pytest.fixture(autouse=True)

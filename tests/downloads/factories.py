@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import itertools
 
+from core import clock
 from downloads.models import Download, DownloadRun, Status
-from spotify import clock
 
 _numbers = itertools.count(1)
 

@@ -118,7 +118,7 @@ WORKER_SCRIPT = textwrap.dedent(
     import django
     django.setup()
     from downloads import throttle
-    from spotify import clock
+    from core import clock
 
     class Recording(clock.SystemClock):
         # The gate decides on clock.now(): keep the value it used for each grant.

@@ -66,10 +66,11 @@ def drive_to_end(batch, *, timeout: float = 180.0):
     """Wait for a batch run by a worker to finish. A paused batch is resumed the way the ops
     sweep would, without waiting out the pause: the pause and breaker are forgotten and
     `resume_paused_jobs` re-sends it (time is what the sweep waits for; it is not under test)."""
+    from core import clock
     from enforcement.models import ActionBatch
     from ops.jobs import JobStatus
     from ops.tasks import resume_paused_jobs
-    from spotify import clock, state
+    from spotify import state
 
     deadline = time.monotonic() + timeout
     pauses = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import clock
 from enforcement.blocklist import own_blocklist
 from enforcement.models import (
     ActionBatch,
@@ -12,7 +13,6 @@ from enforcement.models import (
     EntrySource,
 )
 from ops.jobs import JobStatus
-from spotify import clock
 
 ARTIST_ID = "0123456789abcdefghijAB"
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from core import clock
 from enforcement.automatic import due_users, run_automatic
 from enforcement.benchmark import expected_after, library_state
 from enforcement.executor import execute, resume, run
@@ -22,7 +23,7 @@ from enforcement.models import (
 from enforcement.planner import plan
 from enforcement.rollback import rollback
 from ops.jobs import JobStatus
-from spotify import clock, state
+from spotify import state
 from spotify.emulator import mutations
 from spotify.emulator.models import Playlist as SandboxPlaylist
 from spotify.emulator.models import SavedTrack, Track, TrackArtist

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from core import clock
 from enforcement.blocklist import add_allow, add_entry, blocked_track_ids, parse_references
 from enforcement.models import Blocklist, ItemKind, ItemStatus
 from enforcement.planner import plan
@@ -23,7 +24,6 @@ from playlists.models import (
     Track,
     TrackArtist,
 )
-from spotify import clock
 
 pytestmark = pytest.mark.django_db
 

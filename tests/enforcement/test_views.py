@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from core import clock
 from enforcement.executor import runner_id
 from enforcement.models import (
     ActionBatch,
@@ -25,7 +26,6 @@ from enforcement.planner import refresh_estimate
 from enforcement.tasks import orphaned_batches
 from ops.jobs import JobStatus
 from playlists.models import Artist, FollowedArtist, LibraryState
-from spotify import clock
 from tests.enforcement.factories import OWNED_OBJECTS, entry, finished_batch, plan_batch
 from tests.security.urls import own_routes
 

@@ -5,7 +5,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from ops.logs import JobContextFilter, JsonFormatter, job_context
+from core.logs import JobContextFilter, JsonFormatter, job_context
 from ops.models import DeadLetter
 
 pytestmark = pytest.mark.django_db

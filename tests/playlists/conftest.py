@@ -4,7 +4,7 @@ import pytest
 import responses
 from allauth.socialaccount.models import SocialAccount, SocialToken
 
-from spotify import clock
+from core import clock
 from spotify.emulator import faults
 from spotify.emulator import models as sandbox
 from spotify.emulator.models import IssuedToken

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+from core import clock
 from playlists.catalog import CatalogWriter
 from playlists.imports.parsers import ParsedFile, ParsedRow
 from playlists.models import (
@@ -14,7 +15,7 @@ from playlists.models import (
     PlaylistImport,
 )
 from playlists.refresh import MirrorWriter, mirror_playlist_items, rebuild_library_index
-from spotify import clock, types
+from spotify import types
 from tests.playlists.fake_spotify import track_json
 
 

@@ -6,9 +6,10 @@ import threading
 import pytest
 from django.db import connection
 
+from core import clock
 from playlists.catalog import CatalogWriter
 from playlists.models import AlbumArtist, Track, TrackArtist
-from spotify import clock, types
+from spotify import types
 from tests.playlists.fake_spotify import track_json
 
 

@@ -8,6 +8,7 @@ import pytest
 import responses
 from responses import matchers
 
+from core import clock
 from ops.jobs import JobStatus
 from playlists import enrichment
 from playlists.catalog import CatalogWriter
@@ -22,7 +23,7 @@ from playlists.models import (
     YearSource,
 )
 from playlists.musicbrainz import http as mb_http
-from spotify import clock, types
+from spotify import types
 from spotify.models import ApiCall
 from tests.playlists import mb_payloads as mb
 

@@ -4,6 +4,7 @@
 import pytest
 from django.urls import reverse
 
+from core import clock
 from ops.jobs import JobStatus
 from playlists.models import (
     EnrichmentStatus,
@@ -14,7 +15,6 @@ from playlists.models import (
     TrackEnrichment,
     TrackGenre,
 )
-from spotify import clock
 from tests.playlists.factories import mirrored_playlist, owned_import
 from tests.playlists.fake_spotify import track_json
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 
-from spotify import clock
+from core import clock
 from spotify.models import Connection
 
 

@@ -5,7 +5,7 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from spotify import crypto
+from core import crypto
 from spotify.emulator.models import IssuedToken
 from spotify.models import Connection, UserSeat, WaitlistEntry
 from tests.conftest import login_through_sandbox

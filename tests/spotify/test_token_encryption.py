@@ -3,7 +3,8 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from cryptography.fernet import Fernet, InvalidToken
 from django.db import connection
 
-from spotify import crypto, tokens
+from core import crypto
+from spotify import tokens
 
 
 @pytest.fixture

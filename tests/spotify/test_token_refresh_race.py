@@ -8,7 +8,8 @@ import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.db import connection
 
-from spotify import clock, tokens
+from core import clock
+from spotify import tokens
 from spotify.emulator.models import IssuedToken
 from spotify.models import ApiCall
 

@@ -2,7 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from spotify import clock, state
+from core import clock
+from spotify import state
 from spotify.models import ApiCall, Purpose
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.conf import settings
 
-from spotify import clock
+from core import clock
 from spotify.emulator import faults
 from spotify.emulator import models as sandbox
 from spotify.emulator import ops as sandbox_ops

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from core import clock
 from ops.jobs import JobStatus
-from spotify import clock
 from spotify.emulator import faults, mutations
 from sync.engine import sync_base
 from sync.locks import STALE_AFTER, fail_stale_syncs

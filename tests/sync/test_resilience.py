@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.db import close_old_connections, connection
 
+from core import clock
 from ops.jobs import JobStatus
-from spotify import clock, http
+from spotify import http
 from spotify.emulator import faults, mutations
 from spotify.emulator import models as sandbox
 from sync.engine import run_sync, sync_base

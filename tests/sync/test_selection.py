@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
+from core import clock
 from ops.jobs import JobStatus
 from playlists.models import LikedSong, PlaylistItem, Track
-from spotify import clock
 from sync import selection
 from sync.facts import load_base
 from sync.models import Order, SyncEvent

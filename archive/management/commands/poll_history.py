@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from archive.poller import poll_user, pollable_user_ids
+from core import clock
 from ops.terminal import CountProgress
-from spotify import clock
 
 
 class Command(BaseCommand):

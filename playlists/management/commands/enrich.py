@@ -3,13 +3,13 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
+from core import clock
 from ops.jobs import JobStatus
 from ops.terminal import JobProgress
 from playlists.enrichment import enrich_library, relabel_genres
 from playlists.management.commands._users import find_user
 from playlists.models import Enrichment
 from playlists.musicbrainz.http import MusicBrainzError, Unavailable
-from spotify import clock
 
 
 class Command(BaseCommand):

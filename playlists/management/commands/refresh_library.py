@@ -3,12 +3,12 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
+from core import clock
 from ops.jobs import JobStatus
 from ops.terminal import JobProgress
 from playlists.management.commands._users import find_user
 from playlists.models import LibraryRefresh
 from playlists.refresh import refresh_library
-from spotify import clock
 from spotify.errors import Paused, SpotifyError
 
 

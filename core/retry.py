@@ -6,12 +6,11 @@
 After the last attempt the failure lands in the dead-letter list (ops.celery_signals).
 """
 
-from ops.database import DATABASE_ERRORS
-from spotify.errors import ServerError, TransportError
+from core.database import DATABASE_ERRORS
+from core.errors import TransientError
 
 TRANSIENT_ERRORS = (
-    TransportError,
-    ServerError,
+    TransientError,  # each service's 5xx and transport errors subclass it
     *DATABASE_ERRORS,  # Django's, and psycopg's own from the COPY paths
     ConnectionError,
     TimeoutError,
