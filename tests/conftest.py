@@ -47,8 +47,8 @@ def fresh_spotify_state():
     """Pacing, pause, breaker and budget live partly in Redis, and the sandbox's fault counters
     in this process, which no test transaction rolls back: every test starts and ends with
     them forgotten."""
+    from sandbox.spotify import faults
     from spotify import clock, pacing, state
-    from spotify.emulator import faults
 
     def forget():
         pacing.reset(state.app_id())
@@ -67,7 +67,7 @@ def fresh_spotify_state():
 
 @pytest.fixture
 def sandbox_users(db):
-    from spotify.emulator.seed import seed_users
+    from sandbox.spotify.seed import seed_users
 
     return seed_users(3)
 

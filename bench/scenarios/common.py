@@ -9,8 +9,8 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from sandbox.spotify.models import IssuedToken, SandboxUser
 from spotify import clock
-from spotify.emulator.models import IssuedToken, SandboxUser
 from spotify.models import ApiCall
 
 ALL_SCOPES = " ".join(settings.SPOTIFY_SCOPES)

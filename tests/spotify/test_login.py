@@ -5,8 +5,8 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from sandbox.spotify.models import IssuedToken
 from spotify import crypto
-from spotify.emulator.models import IssuedToken
 from spotify.models import Connection, UserSeat, WaitlistEntry
 from tests.conftest import login_through_sandbox
 

@@ -8,8 +8,8 @@ import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.db import connection
 
+from sandbox.spotify.models import IssuedToken
 from spotify import clock, tokens
-from spotify.emulator.models import IssuedToken
 from spotify.models import ApiCall
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]

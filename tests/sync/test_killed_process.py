@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from ops.jobs import JobStatus
+from sandbox.spotify import faults, mutations
 from spotify import clock
-from spotify.emulator import faults, mutations
 from sync.engine import sync_base
 from sync.locks import STALE_AFTER, fail_stale_syncs
 from sync.models import SyncEvent

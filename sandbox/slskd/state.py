@@ -26,10 +26,13 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from downloads.sandbox import network
+from django.conf import settings
+
+from sandbox.slskd import network
 from spotify import clock
 
-API_KEY = "sandbox-slskd-api-key-0000"  # slskd keys are 16 to 255 characters
+# One value, kept in settings so downloads/ can use it without importing the sandbox.
+API_KEY = settings.SANDBOX_SLSKD_API_KEY
 SEARCH_LOG_LIMIT = 100_000
 
 

@@ -20,9 +20,8 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
-from spotify import clock
-from spotify.emulator.ids import base62_id, local_uri
-from spotify.emulator.models import (
+from sandbox.spotify.ids import base62_id, local_uri
+from sandbox.spotify.models import (
     Album,
     Artist,
     AuthorizationCode,
@@ -40,6 +39,7 @@ from spotify.emulator.models import (
     TrackArtist,
     snapshot_for,
 )
+from spotify import clock
 
 DEMO_NAMES = [
     "Ada Lovelace",

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from sandbox.spotify import faults
+from sandbox.spotify.models import IssuedToken
 from spotify import clock
-from spotify.emulator import faults
-from spotify.emulator.models import IssuedToken
 
 
 class ApiError(Exception):

@@ -9,10 +9,9 @@ window-function UPDATE, so a write to a 10,000-item playlist costs a handful of 
 from django.db import connection
 from django.db.models import F
 
-from spotify import clock
-from spotify.emulator.api import ApiError
-from spotify.emulator.ids import is_base62_id, parse_uri
-from spotify.emulator.models import (
+from sandbox.spotify.api import ApiError
+from sandbox.spotify.ids import is_base62_id, parse_uri
+from sandbox.spotify.models import (
     Album,
     Artist,
     FollowedArtist,
@@ -24,6 +23,7 @@ from spotify.emulator.models import (
     SavedTrack,
     Track,
 )
+from spotify import clock
 
 MAX_ITEMS_PER_WRITE = 100
 # Moves a reordered block out of the way while the rows around it shift.
