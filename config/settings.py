@@ -74,7 +74,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "spotify",
-    "spotify.emulator",
+    "sandbox.spotify",
     "ops",
     "api",
     "playlists",
@@ -177,7 +177,7 @@ if SPOTIFY_CLIENT_SECRET and not SPOTIFY_CLIENT_ID:
 SPOTIFY_SANDBOX = not SPOTIFY_CLIENT_ID
 SPOTIFY_API_MODE = env_choice("SPOTIFY_API_MODE", "development", ("development", "extended"))
 SANDBOX_BASE_URL = env_url("SANDBOX_BASE_URL", f"{SITE_URL}/sandbox-spotify")
-# The sandbox's fault knobs (spotify/emulator/faults.py), e.g. {"latency_ms": 150}.
+# The sandbox's fault knobs (sandbox/spotify/faults.py), e.g. {"latency_ms": 150}.
 SANDBOX_FAULTS = env_json_object("SANDBOX_FAULTS")
 if SPOTIFY_SANDBOX:
     SPOTIFY_CLIENT_ID = "tunekeeper-sandbox"
@@ -239,9 +239,11 @@ def _token_keys() -> list[bytes]:
 
 TOKEN_ENCRYPTION_KEYS = _token_keys()
 MUSICBRAINZ_CONTACT = env_str("MUSICBRAINZ_CONTACT")
-# slskd for downloads; no SLSKD_URL: the sandbox slskd at /sandbox-slskd/ (downloads.sandbox).
+# slskd for downloads; no SLSKD_URL: the sandbox slskd at /sandbox-slskd/ (sandbox.slskd).
 SLSKD_URL = env_str("SLSKD_URL").rstrip("/")
 SLSKD_API_KEY = env_str("SLSKD_API_KEY")
+# The key the sandbox slskd accepts (slskd keys are 16 to 255 characters).
+SANDBOX_SLSKD_API_KEY = "sandbox-slskd-api-key-0000"
 
 # --- Spotify gateway ------------------------------------------------------------------------------
 

@@ -29,6 +29,6 @@ urlpatterns = [
 ]
 
 if settings.SPOTIFY_SANDBOX:
-    urlpatterns.append(path("sandbox-spotify/", include("spotify.emulator.urls")))
+    urlpatterns.append(path("sandbox-spotify/", include("sandbox.spotify.urls")))
 if not settings.SLSKD_URL:
-    urlpatterns.append(path("sandbox-slskd/", include("downloads.sandbox.urls")))
+    urlpatterns.append(path("sandbox-slskd/", include("sandbox.slskd.urls")))

@@ -34,9 +34,7 @@ def default_base_url() -> str:
 def default_api_key() -> str:
     if settings.SLSKD_URL:
         return settings.SLSKD_API_KEY
-    from downloads.sandbox.state import API_KEY
-
-    return API_KEY
+    return settings.SANDBOX_SLSKD_API_KEY
 
 
 class SlskdSettings(models.Model):

@@ -57,7 +57,7 @@ class World:
 
 
 def _tracks_by_primary_artist():
-    from spotify.emulator.models import TrackArtist
+    from sandbox.spotify.models import TrackArtist
 
     by_artist: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for artist_id, track_id, spotify_id in TrackArtist.objects.filter(
@@ -90,7 +90,7 @@ def seed_world(
     have no credit by a blocked artist at all. Blocked items sit in runs of `run_length` (people
     add whole albums), and with `duplicates` a blocked track appears twice in some playlists.
     """
-    from spotify.emulator.models import (
+    from sandbox.spotify.models import (
         Album,
         Artist,
         FollowedArtist,
@@ -102,7 +102,7 @@ def seed_world(
         Track,
         TrackArtist,
     )
-    from spotify.emulator.seed import build_catalog
+    from sandbox.spotify.seed import build_catalog
 
     rng = random.Random(f"world:{rng_seed}:{owner.spotify_id}")
     build_catalog(tracks, rng_seed=rng_seed)
@@ -243,7 +243,7 @@ class LibraryState:
 
 def library_state(owner) -> LibraryState:
     """What the sandbox holds for `owner` now."""
-    from spotify.emulator.models import (
+    from sandbox.spotify.models import (
         FollowedArtist,
         PlaylistItem,
         SavedAlbum,
@@ -329,8 +329,8 @@ def run_10k(*, pace: float = BENCH_PACE, rate_limit: int | None = BENCH_RATE_LIM
     from enforcement.planner import plan
     from enforcement.rollback import rollback
     from playlists.refresh import refresh_library
+    from sandbox.spotify import faults, mutations
     from spotify import pacing, state
-    from spotify.emulator import faults, mutations
     from spotify.models import ApiCall
 
     owner = sandbox_user("enforcement-bench")

@@ -58,8 +58,8 @@ def fresh_spotify_state():
     in this process, which no test transaction rolls back: every test starts and ends with
     them forgotten."""
     from core import clock
+    from sandbox.spotify import faults
     from spotify import pacing, state
-    from spotify.emulator import faults
 
     def forget():
         pacing.reset(state.app_id())
@@ -78,7 +78,7 @@ def fresh_spotify_state():
 
 @pytest.fixture
 def sandbox_users(db):
-    from spotify.emulator.seed import seed_users
+    from sandbox.spotify.seed import seed_users
 
     return seed_users(3)
 

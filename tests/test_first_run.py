@@ -10,7 +10,7 @@ from archive.models import PlayEvent, PollOutcome, PollRun
 from archive.tasks import check_history_now_task
 from ops.jobs import JobStatus
 from playlists.models import LibraryRefresh, Playlist
-from spotify.emulator.seed import seed_library
+from sandbox.spotify.seed import seed_library
 from tests.conftest import login_through_sandbox, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

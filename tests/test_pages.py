@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from spotify.emulator.models import SandboxUser
+from sandbox.spotify.models import SandboxUser
 from spotify.models import Connection
 
 PRIVATE_PAGES = ["dashboard", "library", "sync", "blocklist", "history", "activity"]

@@ -59,7 +59,7 @@ def poll_nothing_new(server) -> Outcome:
     from archive.poller import poll_user
 
     listener = sandbox_user("bench-listener")
-    from spotify.emulator.seed import seed_library
+    from sandbox.spotify.seed import seed_library
 
     seed_library(
         listener, tracks=200, playlists=[], liked=0, saved_albums=0, followed_artists=0, plays=30

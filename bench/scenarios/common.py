@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from core import clock
-from spotify.emulator.models import IssuedToken, SandboxUser
+from sandbox.spotify.models import IssuedToken, SandboxUser
 from spotify.models import ApiCall
 
 ALL_SCOPES = " ".join(settings.SPOTIFY_SCOPES)

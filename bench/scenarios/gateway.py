@@ -2,10 +2,10 @@
 
 from bench.harness import Outcome, Stopwatch, scenario
 from bench.scenarios.common import calls, chunks, connect, pages, sandbox_user
+from sandbox.spotify import mutations
+from sandbox.spotify.models import PlaylistItem, SavedTrack
+from sandbox.spotify.seed import seed_library, seed_playlist
 from spotify.client import LIBRARY_WRITE_LIMIT, PAGE_SIZE, SpotifyClient
-from spotify.emulator import mutations
-from spotify.emulator.models import PlaylistItem, SavedTrack
-from spotify.emulator.seed import seed_library, seed_playlist
 from spotify.models import Purpose
 
 PLAYLIST_ITEMS = 10_000

@@ -6,8 +6,8 @@ from bench.harness import Outcome, Stopwatch, scenario
 from bench.scenarios.common import connect, pages, sandbox_user
 from playlists.models import LikedSong, PlaylistItem
 from playlists.refresh import refresh_library
+from sandbox.spotify.seed import seed_library
 from spotify.client import PAGE_SIZE
-from spotify.emulator.seed import seed_library
 
 PLAYLISTS = 200
 ITEMS_PER_PLAYLIST = 250

@@ -54,7 +54,7 @@ def _rules(index: int) -> tuple[dict, dict]:
 
 def _setup(owner_name: str, items: int, children: int, catalog: int):
     from bench.scenarios.common import connect, sandbox_user
-    from spotify.emulator.seed import seed_playlist
+    from sandbox.spotify.seed import seed_playlist
     from sync.models import BasePlaylist, ChildPlaylist
 
     owner = sandbox_user(owner_name)
@@ -70,7 +70,7 @@ def _setup(owner_name: str, items: int, children: int, catalog: int):
 
 
 def _sandbox_content(spotify_id: str) -> list[str]:
-    from spotify.emulator.models import PlaylistItem
+    from sandbox.spotify.models import PlaylistItem
 
     return list(
         PlaylistItem.objects.filter(playlist__spotify_id=spotify_id)
@@ -171,8 +171,8 @@ def _gaps(old: list[str], new: list[str]) -> list[int]:
 
 @scenario("sync_100_changes")
 def changed_100(server) -> Outcome:
-    from spotify.emulator import ops
-    from spotify.emulator.models import Playlist, PlaylistItem, Track
+    from sandbox.spotify import ops
+    from sandbox.spotify.models import Playlist, PlaylistItem, Track
     from sync.engine import sync_base
     from sync.models import ChildPlaylist
 

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from archive import poller
 from archive.models import ListeningGap, PlayEvent, PollOutcome
 from core import clock
-from spotify.emulator.models import Play, Track
-from spotify.emulator.seed import seed_library
+from sandbox.spotify.models import Play, Track
+from sandbox.spotify.seed import seed_library
 from spotify.models import ApiCall
 from tests.conftest import login_through_sandbox
 

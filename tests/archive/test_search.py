@@ -10,8 +10,8 @@ from archive.models import HistorySearch, PlayEvent, PlaySource, UnmatchedPlay
 from archive.search import run_history_search, start_history_search, unmatched_summary
 from bench.scenarios.common import connect
 from ops.jobs import JobStatus
-from spotify.emulator import models as sandbox
-from spotify.emulator.seed import build_catalog
+from sandbox.spotify import models as sandbox
+from sandbox.spotify.seed import build_catalog
 from spotify.models import ApiCall
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ from django.test import Client
 from core import clock
 from downloads import engine, throttle
 from downloads.models import Download, SlskdSettings, Status
-from downloads.sandbox import network
-from downloads.sandbox import state as sandbox
+from sandbox.slskd import network
+from sandbox.slskd import state as sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from archive.models import PlayEvent, UnmatchedPlay
 from bench.scenarios.common import connect
-from spotify.emulator.seed import build_catalog
+from sandbox.spotify.seed import build_catalog
 from tests.archive.test_search import sandbox_song, unmatched
 from tests.browser.test_archive_import import logged_in
 from tests.conftest import require_service, worker_process

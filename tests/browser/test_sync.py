@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from spotify.emulator.seed import seed_playlist
+from sandbox.spotify.seed import seed_playlist
 from sync.engine import sync_base
 from sync.models import ChildPlaylist, SyncEvent
 from sync.preview import wanted_uris

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bench.scenarios.common import connect
-from spotify.emulator import models as sandbox
-from spotify.emulator.seed import seed_playlist
+from sandbox.spotify import models as sandbox
+from sandbox.spotify.seed import seed_playlist
 from sync.models import BasePlaylist, ChildPlaylist
 
 

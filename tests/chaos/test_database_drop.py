@@ -31,8 +31,8 @@ from enforcement.tasks import run_batch_task
 from ops.jobs import JobStatus
 from playlists.models import LibraryRefresh, Playlist
 from playlists.tasks import refresh_library_task
-from spotify.emulator import faults, mutations
-from spotify.emulator.seed import seed_playlist
+from sandbox.spotify import faults, mutations
+from sandbox.spotify.seed import seed_playlist
 from spotify.models import ApiCall
 from sync.locks import start_sync
 from sync.models import SyncEvent

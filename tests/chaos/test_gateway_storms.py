@@ -4,11 +4,11 @@ and the sandbox's mutation log shows no write twice."""
 import pytest
 
 from bench.scenarios.common import connect
+from sandbox.spotify import faults, mutations
+from sandbox.spotify.models import PlaylistItem, SavedTrack
+from sandbox.spotify.seed import seed_library, seed_playlist
 from spotify import state
 from spotify.client import SpotifyClient
-from spotify.emulator import faults, mutations
-from spotify.emulator.models import PlaylistItem, SavedTrack
-from spotify.emulator.seed import seed_library, seed_playlist
 from spotify.errors import QuotaExceeded, ServerError
 from spotify.models import AppState, Purpose
 

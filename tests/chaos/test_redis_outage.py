@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from bench.scenarios.common import connect
+from sandbox.spotify import mutations
 from spotify import pacing, state
-from spotify.emulator import mutations
 from spotify.errors import QuotaExceeded
 from sync.engine import sync_base
 from tests.chaos.scenes import base_with_one_child, child_uris, every_base_track_once

@@ -26,9 +26,9 @@ from django.core.cache.backends.redis import RedisCache
 from bench.scenarios.common import connect
 from core import clock
 from ops.jobs import JobStatus
+from sandbox.spotify import faults, mutations
+from sandbox.spotify.seed import seed_playlist
 from spotify import pacing, state
-from spotify.emulator import faults, mutations
-from spotify.emulator.seed import seed_playlist
 from spotify.models import ApiCall
 from sync.locks import start_sync
 from sync.models import SyncEvent

@@ -17,8 +17,8 @@ from core import clock
 from downloads import engine, http, scheduling, tasks, throttle
 from downloads.client import SlskdClient
 from downloads.http import Endpoint
-from downloads.sandbox import network
-from downloads.sandbox import state as sandbox
+from sandbox.slskd import network
+from sandbox.slskd import state as sandbox
 
 
 @pytest.fixture(autouse=True)

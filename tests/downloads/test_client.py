@@ -115,7 +115,7 @@ def test_flags_and_timestamps_are_read_the_way_slskd_writes_them():
 
 
 def sandbox_client(slskd, key=None):
-    from downloads.sandbox.state import API_KEY
+    from sandbox.slskd.state import API_KEY
 
     return SlskdClient(Endpoint(slskd.base_url, key or API_KEY))
 

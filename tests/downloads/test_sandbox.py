@@ -10,7 +10,7 @@ from downloads.client import SlskdClient
 from downloads.errors import BadRequest, NotFound, Unauthorized
 from downloads.http import Endpoint
 from downloads.models import Download, SlskdSettings, Status
-from downloads.sandbox import network
+from sandbox.slskd import network
 from tests.downloads.conftest import publish
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def client_for(slskd, key=None):
 
 def test_the_demo_finds_the_sandbox_spotify_catalog(slskd, fake_clock):
     """Nothing published: the sandbox shares what the sandbox Spotify's catalog holds."""
-    from spotify.emulator.models import Album, Artist, Track, TrackArtist
+    from sandbox.spotify.models import Album, Artist, Track, TrackArtist
 
     artist = Artist.objects.create(spotify_id="sbxartist0000000000001", name="Velvet Static")
     album = Album.objects.create(

@@ -42,7 +42,7 @@ def scene(sandbox_site, transactional_db):
 
 @pytest.fixture
 def spotify_faults():
-    from spotify.emulator import faults
+    from sandbox.spotify import faults
 
     faults.reset()
     yield faults

@@ -8,7 +8,7 @@ from enforcement.models import ActionChunk, ChunkStatus, ItemKind, ItemStatus
 from enforcement.planner import plan
 from enforcement.rollback import prepare_rollback, rollback
 from ops.jobs import JobStatus
-from spotify.emulator import mutations
+from sandbox.spotify import mutations
 from spotify.models import ApiCall
 
 pytestmark = pytest.mark.django_db(transaction=True)

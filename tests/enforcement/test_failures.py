@@ -23,10 +23,10 @@ from enforcement.models import (
 from enforcement.planner import plan
 from enforcement.rollback import rollback
 from ops.jobs import JobStatus
+from sandbox.spotify import mutations
+from sandbox.spotify.models import Playlist as SandboxPlaylist
+from sandbox.spotify.models import SavedTrack, Track, TrackArtist
 from spotify import state
-from spotify.emulator import mutations
-from spotify.emulator.models import Playlist as SandboxPlaylist
-from spotify.emulator.models import SavedTrack, Track, TrackArtist
 from spotify.models import ApiCall
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,7 +152,7 @@ def test_the_daily_quota_pauses_the_batch_and_it_resumes_where_it_stopped(scene,
 
 
 def test_a_lost_grant_fails_the_batch_with_a_way_back(scene, spotify_faults):
-    from spotify.emulator import faults
+    from sandbox.spotify import faults
 
     batch = plan(scene.user)
     faults.revoke(scene.owner, access_tokens=True)

@@ -13,9 +13,9 @@ from enforcement.models import ActionBatch, ActionChunk, ChunkStatus, ItemStatus
 from enforcement.planner import plan
 from enforcement.tasks import run_batch_task
 from ops.jobs import JobStatus
-from spotify.emulator import mutations, ops
-from spotify.emulator.models import Playlist as SandboxPlaylist
-from spotify.emulator.models import PlaylistItem, Track
+from sandbox.spotify import mutations, ops
+from sandbox.spotify.models import Playlist as SandboxPlaylist
+from sandbox.spotify.models import PlaylistItem, Track
 from spotify.models import ApiCall
 from tests.conftest import trials, wait_for
 from tests.enforcement.conftest import drive_to_end, kill, make_scene, worker_process
@@ -155,7 +155,7 @@ def test_a_lost_answer_is_reconciled_before_any_retry(sandbox_site, spotify_faul
 def test_an_access_token_expiring_mid_batch_is_refreshed_and_the_batch_goes_on(
     sandbox_site, spotify_faults
 ):
-    from spotify.emulator import faults
+    from sandbox.spotify import faults
 
     scene = make_scene("expiring")
     spotify_faults.configure(latency_ms=40)

@@ -5,10 +5,10 @@ import responses
 from allauth.socialaccount.models import SocialAccount, SocialToken
 
 from core import clock
-from spotify.emulator import faults
-from spotify.emulator import models as sandbox
-from spotify.emulator.models import IssuedToken
-from spotify.emulator.seed import seed_library, seed_playlist, seed_users
+from sandbox.spotify import faults
+from sandbox.spotify import models as sandbox
+from sandbox.spotify.models import IssuedToken
+from sandbox.spotify.seed import seed_library, seed_playlist, seed_users
 from spotify.models import Connection
 from tests.playlists.fake_spotify import FakeSpotify
 from tests.spotify.factories import connected_user

@@ -20,8 +20,8 @@ from playlists.models import (
     SavedAlbum,
 )
 from playlists.refresh import refresh_library
+from sandbox.spotify import models as sandbox
 from spotify.client import SpotifyClient
-from spotify.emulator import models as sandbox
 from spotify.models import ApiCall, Purpose
 
 pytestmark = pytest.mark.django_db(transaction=True)

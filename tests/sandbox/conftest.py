@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from spotify.emulator import faults
-from spotify.emulator.models import IssuedToken
-from spotify.emulator.seed import seed_users
+from sandbox.spotify import faults
+from sandbox.spotify.models import IssuedToken
+from sandbox.spotify.seed import seed_users
 
 SANDBOX_CLIENT = "tunekeeper-sandbox"
 ALL_SCOPES = (
@@ -128,7 +128,7 @@ def extended(settings):
 def library(ada, grace):
     """A small seeded world: Ada's library (two playlists, the second collaborative with
     Grace), drawn from a 300-track catalog."""
-    from spotify.emulator.seed import ItemMix, seed_library
+    from sandbox.spotify.seed import ItemMix, seed_library
 
     seed_library(
         ada,
@@ -147,13 +147,13 @@ def library(ada, grace):
 
 @pytest.fixture
 def own_playlist(library):
-    from spotify.emulator.models import Playlist
+    from sandbox.spotify.models import Playlist
 
     return Playlist.objects.get(owner=library, collaborative=False)
 
 
 @pytest.fixture
 def shared_playlist(library):
-    from spotify.emulator.models import Playlist
+    from sandbox.spotify.models import Playlist
 
     return Playlist.objects.get(owner=library, collaborative=True)

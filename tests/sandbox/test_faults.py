@@ -3,8 +3,8 @@
 import pytest
 import requests
 
-from spotify.emulator import faults, mutations
-from spotify.emulator.models import IssuedToken, PlaylistItem, Track
+from sandbox.spotify import faults, mutations
+from sandbox.spotify.models import IssuedToken, PlaylistItem, Track
 from tests.conftest import wait_for
 from tests.sandbox.conftest import SandboxApi
 
@@ -202,7 +202,7 @@ def test_the_request_log(api, library):
 
 
 def test_a_timeout_outlasts_the_client_and_may_land_the_write(sandbox_site, ada):
-    from spotify.emulator.seed import seed_playlist
+    from sandbox.spotify.seed import seed_playlist
 
     playlist = seed_playlist(ada, items=5, tracks=50)
     token = IssuedToken.issue(ada, "tunekeeper-sandbox", "playlist-modify-private").access_token
@@ -255,7 +255,7 @@ def test_a_bad_sandbox_faults_setting_stops_the_start(settings):
 
 
 def test_the_admin_edits_the_one_row_the_sandbox_reads(admin_client, api, library):
-    from spotify.emulator.models import FaultSettings
+    from sandbox.spotify.models import FaultSettings
 
     refused = admin_client.post(
         "/admin/sandbox/faultsettings/add/", {"knobs": '{"rate_limt": 1}', "script": "[]"}

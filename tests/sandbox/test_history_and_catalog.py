@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from spotify.emulator import faults
-from spotify.emulator.models import Album, Artist, Play, Track, TrackArtist
+from sandbox.spotify import faults
+from sandbox.spotify.models import Album, Artist, Play, Track, TrackArtist
 
 
 def ms(moment) -> int:

@@ -2,9 +2,9 @@
 
 import requests
 
-from spotify.emulator import faults
-from spotify.emulator.models import IssuedToken
-from spotify.emulator.seed import seed_library
+from sandbox.spotify import faults
+from sandbox.spotify.models import IssuedToken
+from sandbox.spotify.seed import seed_library
 
 
 def test_walking_pages_over_http_follows_absolute_next_urls(sandbox_site, ada, grace):

@@ -4,8 +4,8 @@ mode — DELETE /me/following is the gateway's extended-mode fallback for artist
 
 import pytest
 
-from spotify.emulator import faults
-from spotify.emulator.models import (
+from sandbox.spotify import faults
+from sandbox.spotify.models import (
     Album,
     Artist,
     FollowedArtist,

@@ -1,8 +1,8 @@
 """The mutation log: applied writes in order, with template, payload, snapshots and a
 fingerprint; refused writes are not in it; a write received twice shows up as a duplicate."""
 
-from spotify.emulator import faults, mutations
-from spotify.emulator.models import FollowedArtist, PlaylistItem, Track
+from sandbox.spotify import faults, mutations
+from sandbox.spotify.models import FollowedArtist, PlaylistItem, Track
 
 
 def test_applied_writes_in_order_with_payload_and_snapshot_chain(api, own_playlist):

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from spotify.emulator.models import PlaylistItem, SavedTrack
-from spotify.emulator.seed import seed_playlist
+from sandbox.spotify.models import PlaylistItem, SavedTrack
+from sandbox.spotify.seed import seed_playlist
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_paging_a_10000_item_playlist_takes_200_requests_and_seconds(api, ada):
 
 
 def test_the_items_page_cap_is_a_knob(api, own_playlist):
-    from spotify.emulator import faults
+    from sandbox.spotify import faults
 
     path = f"/playlists/{own_playlist.spotify_id}/items"
     assert api.get(path, limit=100).status_code == 400

@@ -3,8 +3,8 @@ every occurrence), a new snapshot on every write, limits, the removed /tracks pa
 
 import pytest
 
-from spotify.emulator import faults
-from spotify.emulator.models import Playlist, PlaylistItem, Track
+from sandbox.spotify import faults
+from sandbox.spotify.models import Playlist, PlaylistItem, Track
 
 
 def uris(playlist) -> list[str]:

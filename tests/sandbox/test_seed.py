@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
-from spotify.emulator.models import (
+from sandbox.spotify.models import (
     Album,
     Artist,
     FollowedArtist,
@@ -25,7 +25,7 @@ from spotify.emulator.models import (
     Track,
     TrackArtist,
 )
-from spotify.emulator.seed import build_catalog, seed_demo, seed_playlist, wipe
+from sandbox.spotify.seed import build_catalog, seed_demo, seed_playlist, wipe
 
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 

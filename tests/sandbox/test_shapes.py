@@ -5,7 +5,7 @@ development-mode rule that deprecated fields are absent (present again in extend
 import pytest
 from jsonschema import ValidationError
 
-from spotify.emulator.models import Album, Artist, Track
+from sandbox.spotify.models import Album, Artist, Track
 from tests.sandbox import schemas
 
 DEPRECATED_ARTIST = {"genres", "popularity", "followers"}

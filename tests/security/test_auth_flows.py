@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from spotify.emulator.models import IssuedToken
+from sandbox.spotify.models import IssuedToken
 from tests.conftest import hidden_inputs, login_through_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)

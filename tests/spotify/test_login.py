@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from core import crypto
-from spotify.emulator.models import IssuedToken
+from sandbox.spotify.models import IssuedToken
 from spotify.models import Connection, UserSeat, WaitlistEntry
 from tests.conftest import login_through_sandbox
 

@@ -9,8 +9,8 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.db import connection
 
 from core import clock
+from sandbox.spotify.models import IssuedToken
 from spotify import tokens
-from spotify.emulator.models import IssuedToken
 from spotify.models import ApiCall
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]

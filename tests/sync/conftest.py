@@ -8,11 +8,11 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.conf import settings
 
 from core import clock
-from spotify.emulator import faults
-from spotify.emulator import models as sandbox
-from spotify.emulator import ops as sandbox_ops
-from spotify.emulator.models import IssuedToken
-from spotify.emulator.seed import seed_playlist
+from sandbox.spotify import faults
+from sandbox.spotify import models as sandbox
+from sandbox.spotify import ops as sandbox_ops
+from sandbox.spotify.models import IssuedToken
+from sandbox.spotify.seed import seed_playlist
 from sync.models import BasePlaylist, ChildPlaylist
 
 ALL_SCOPES = " ".join(settings.SPOTIFY_SCOPES)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from spotify.emulator import mutations
+from sandbox.spotify import mutations
 from spotify.models import ApiCall
 from sync.engine import sync_base
 from sync.models import ChildPlaylist, Outcome

@@ -13,7 +13,7 @@ import pytest
 
 from core import clock
 from ops.jobs import JobStatus
-from spotify.emulator import faults, mutations
+from sandbox.spotify import faults, mutations
 from sync.engine import sync_base
 from sync.locks import STALE_AFTER, fail_stale_syncs
 from sync.models import SyncEvent

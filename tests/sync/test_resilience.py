@@ -10,9 +10,9 @@ from django.db import close_old_connections, connection
 
 from core import clock
 from ops.jobs import JobStatus
+from sandbox.spotify import faults, mutations
+from sandbox.spotify import models as sandbox
 from spotify import http
-from spotify.emulator import faults, mutations
-from spotify.emulator import models as sandbox
 from sync.engine import run_sync, sync_base
 from sync.locks import STALE_AFTER, fail_stale_syncs, start_sync
 from sync.models import ChildPlaylist, ExternalEdit, Outcome, SyncEvent

@@ -1,6 +1,6 @@
 """The sandbox's mutation log: every write it applied, in order, for tests to assert on.
 
-    from spotify.emulator import mutations
+    from sandbox.spotify import mutations
     assert [m["endpoint"] for m in mutations.log()] == ["POST /playlists/{id}/items"]
     assert mutations.duplicates() == []      # no write was received twice
 
@@ -14,7 +14,7 @@ import hashlib
 import json
 
 from core import clock
-from spotify.emulator.models import Mutation, SandboxUser
+from sandbox.spotify.models import Mutation, SandboxUser
 
 CONCURRENT_EDITOR = "sandbox:concurrent-edit"
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.db.models import Prefetch
 
-from spotify.emulator import faults, mutations, ops
-from spotify.emulator.api import (
+from sandbox.spotify import faults, mutations, ops
+from sandbox.spotify.api import (
     ApiError,
     absolute_url,
     check_scopes,
@@ -22,15 +22,15 @@ from spotify.emulator.api import (
     requires,
     route,
 )
-from spotify.emulator.ids import is_base62_id
-from spotify.emulator.models import (
+from sandbox.spotify.ids import is_base62_id
+from sandbox.spotify.models import (
     FollowedArtist,
     Play,
     SavedAlbum,
     SavedTrack,
     Track,
 )
-from spotify.emulator.shapes import Shapes, credits_prefetch, iso
+from sandbox.spotify.shapes import Shapes, credits_prefetch, iso
 
 ALBUM_TRACKS_EMBEDDED = 50
 MAX_DEPRECATED_IDS = 50

@@ -10,8 +10,8 @@ from functools import wraps
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from downloads.sandbox import network, state
 from downloads.types import Version
+from sandbox.slskd import network, state
 
 
 def _problem(status: int, message: str) -> JsonResponse:

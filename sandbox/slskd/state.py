@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from core import clock
-from downloads.sandbox import network
+from sandbox.slskd import network
 
 API_KEY = "sandbox-slskd-api-key-0000"  # slskd keys are 16 to 255 characters
 SEARCH_LOG_LIMIT = 100_000

@@ -3,14 +3,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 class SandboxConfig(AppConfig):
-    name = "spotify.emulator"
+    name = "sandbox.spotify"
     label = "sandbox"
     verbose_name = "Sandbox Spotify"
 
     def ready(self):
         from django.conf import settings
 
-        from spotify.emulator import faults
+        from sandbox.spotify import faults
 
         # A bad SANDBOX_FAULTS stops the process at start, like any other bad setting.
         try:

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from spotify.emulator.accounts import SANDBOX_CLIENT_IDS
-from spotify.emulator.models import IssuedToken, SandboxUser
+from sandbox.spotify.accounts import SANDBOX_CLIENT_IDS
+from sandbox.spotify.models import IssuedToken, SandboxUser
 
 # Every scope the sandbox knows, so any client can do anything the sandbox emulates.
 ALL_SCOPES = [

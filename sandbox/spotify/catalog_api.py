@@ -9,12 +9,12 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.views.decorators.cache import cache_control
 
-from spotify.emulator import faults
-from spotify.emulator.api import ApiError, limit_offset, ok, paging, route
-from spotify.emulator.ids import is_base62_id
-from spotify.emulator.library_api import album_tracks_prefetch, full_album
-from spotify.emulator.models import Album, Artist, TrackArtist
-from spotify.emulator.shapes import Shapes, credits_prefetch, tracks_queryset
+from sandbox.spotify import faults
+from sandbox.spotify.api import ApiError, limit_offset, ok, paging, route
+from sandbox.spotify.ids import is_base62_id
+from sandbox.spotify.library_api import album_tracks_prefetch, full_album
+from sandbox.spotify.models import Album, Artist, TrackArtist
+from sandbox.spotify.shapes import Shapes, credits_prefetch, tracks_queryset
 
 BATCH_LIMITS = {"tracks": 50, "artists": 50, "albums": 20}
 SEARCH_TYPES = {"album", "artist", "playlist", "track", "show", "episode", "audiobook"}

@@ -14,8 +14,8 @@ import random
 from django.db import transaction
 from django.db.models import Count
 
-from spotify.emulator import faults, fields, mutations, ops
-from spotify.emulator.api import (
+from sandbox.spotify import faults, fields, mutations, ops
+from sandbox.spotify.api import (
     ApiError,
     check_scopes,
     empty,
@@ -28,9 +28,9 @@ from spotify.emulator.api import (
     route,
     user_object,
 )
-from spotify.emulator.ids import base62_id, is_base62_id
-from spotify.emulator.models import Playlist, PlaylistFollow, PlaylistItem, SandboxUser
-from spotify.emulator.shapes import Shapes, items_queryset
+from sandbox.spotify.ids import base62_id, is_base62_id
+from sandbox.spotify.models import Playlist, PlaylistFollow, PlaylistItem, SandboxUser
+from sandbox.spotify.shapes import Shapes, items_queryset
 
 ITEMS_PAGE_MAX = 50
 _new_ids = random.SystemRandom()

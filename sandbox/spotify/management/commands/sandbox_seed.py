@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from ops.terminal import CountProgress
-from spotify.emulator.seed import DEMO_PLAYLIST_SIZES, seed_demo, wipe
+from sandbox.spotify.seed import DEMO_PLAYLIST_SIZES, seed_demo, wipe
 
 
 def _sizes(text: str) -> list[int]:

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from spotify.emulator import faults
-from spotify.emulator.api import api_base, paging
-from spotify.emulator.models import (
+from sandbox.spotify import faults
+from sandbox.spotify.api import api_base, paging
+from sandbox.spotify.models import (
     Album,
     Artist,
     Play,

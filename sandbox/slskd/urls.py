@@ -1,6 +1,6 @@
 from django.urls import path
 
-from downloads.sandbox import views
+from sandbox.slskd import views
 
 app_name = "sandbox_slskd"
 

@@ -290,7 +290,7 @@ def _published_now() -> list[_Published]:
 def _catalog_songs(terms: list[str]) -> list[_Published]:
     """Songs of the sandbox Spotify's catalog whose title carries the longest query term."""
     try:
-        from spotify.emulator.models import Track
+        from sandbox.spotify.models import Track
     except ImportError:  # the sandbox Spotify is not installed
         return []
     if not terms:

@@ -14,8 +14,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from core import clock
-from spotify.emulator import faults
-from spotify.emulator.models import IssuedToken
+from sandbox.spotify import faults
+from sandbox.spotify.models import IssuedToken
 
 
 class ApiError(Exception):

@@ -77,7 +77,7 @@ class IssuedToken(models.Model):
         cls, user: SandboxUser, client_id: str, scope: str, *, seconds: int | None = None
     ) -> "IssuedToken":
         if seconds is None:
-            from spotify.emulator import faults
+            from sandbox.spotify import faults
 
             seconds = faults.current().access_token_seconds
         now = clock.now()
@@ -389,7 +389,7 @@ class Mutation(models.Model):
 
 class FaultSettings(models.Model):
     """The fault knobs (one row), shared by every process serving the sandbox — a benchmark can
-    turn on a storm from its own process. See spotify/emulator/faults.py."""
+    turn on a storm from its own process. See sandbox/spotify/faults.py."""
 
     knobs = models.JSONField(default=dict)  # only the knobs changed from the defaults
     script = models.JSONField(default=list)  # canned answers for the next matching requests

@@ -10,9 +10,9 @@ from django.db import connection
 from django.db.models import F
 
 from core import clock
-from spotify.emulator.api import ApiError
-from spotify.emulator.ids import is_base62_id, parse_uri
-from spotify.emulator.models import (
+from sandbox.spotify.api import ApiError
+from sandbox.spotify.ids import is_base62_id, parse_uri
+from sandbox.spotify.models import (
     Album,
     Artist,
     FollowedArtist,

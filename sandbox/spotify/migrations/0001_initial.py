@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import spotify.emulator.models
+import sandbox.spotify.models
 from django.db import migrations, models
 
 
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('spotify_id', models.CharField(max_length=64, unique=True)),
-                ('account_id', models.CharField(default=spotify.emulator.models._base62, max_length=64, unique=True)),
+                ('account_id', models.CharField(default=sandbox.spotify.models._base62, max_length=64, unique=True)),
                 ('display_name', models.CharField(max_length=200)),
             ],
             options={

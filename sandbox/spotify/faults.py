@@ -2,7 +2,7 @@
 
 Tests and benchmarks drive the knobs with a small API::
 
-    from spotify.emulator import faults
+    from sandbox.spotify import faults
     faults.configure(rate_limit=10)               # 10 requests per app per rolling 30 s
     faults.configure(daily_quota=100)             # then 429 QUOTA_EXCEEDED, long Retry-After
     faults.configure(storm_rate=0.3)              # 30% of calls get 429 with a short Retry-After
@@ -230,7 +230,7 @@ def _jsonable(value):
 
 
 def _row():
-    from spotify.emulator.models import FaultSettings
+    from sandbox.spotify.models import FaultSettings
 
     return FaultSettings.objects.filter(pk=ROW).first()
 
@@ -249,7 +249,7 @@ def current() -> Faults:
 
 
 def _locked_row():
-    from spotify.emulator.models import FaultSettings
+    from sandbox.spotify.models import FaultSettings
 
     row = FaultSettings.objects.select_for_update().filter(pk=ROW).first()
     if row is None:
@@ -272,7 +272,7 @@ def configure(**changes) -> Faults:
 
 def reset() -> None:
     """Back to the defaults (plus settings.SANDBOX_FAULTS); forget windows, scripts and logs."""
-    from spotify.emulator.models import FaultSettings
+    from sandbox.spotify.models import FaultSettings
 
     FaultSettings.objects.filter(pk=ROW).delete()
     forget_counters()
@@ -338,7 +338,7 @@ def concurrent_edit(playlist_id: str, *, after_reads: int = 1, action: str = "ad
 
 def expire_token(access_token: str | None = None, *, user=None) -> int:
     """Make access tokens expire now (one token, or all of a user's); returns how many."""
-    from spotify.emulator.models import IssuedToken
+    from sandbox.spotify.models import IssuedToken
 
     tokens = IssuedToken.objects.all()
     if access_token is not None:
@@ -351,7 +351,7 @@ def expire_token(access_token: str | None = None, *, user=None) -> int:
 def revoke(user, *, access_tokens: bool = False) -> int:
     """The user withdrew consent: refreshing gives invalid_grant. With access_tokens=True the
     access tokens stop working at once too (401)."""
-    from spotify.emulator.models import IssuedToken
+    from sandbox.spotify.models import IssuedToken
 
     changes = {"refresh_revoked": True}
     if access_tokens:

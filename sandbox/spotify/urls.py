@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from spotify.emulator import accounts, api, catalog_api, library_api, playlists_api
+from sandbox.spotify import accounts, api, catalog_api, library_api, playlists_api
 
 app_name = "sandbox"
 

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import clock
-from spotify.emulator.models import AuthorizationCode, IssuedToken, SandboxUser
+from sandbox.spotify.models import AuthorizationCode, IssuedToken, SandboxUser
 
 SANDBOX_CLIENT_IDS = {"tunekeeper-sandbox"}
 CODE_SECONDS = 600

@@ -5,7 +5,7 @@ fields inside an object or inside every element of a list, `!name` excludes. Exa
 `snapshot_id`, `items(added_at,item(name,album(name)))`, `items.item.album(!images)`.
 """
 
-from spotify.emulator.api import ApiError
+from sandbox.spotify.api import ApiError
 
 Selection = dict  # {"include": {name: Selection | None}, "exclude": set[str]}
 

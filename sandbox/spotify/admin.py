@@ -5,8 +5,8 @@ import uuid
 from django import forms
 from django.contrib import admin
 
-from spotify.emulator import faults
-from spotify.emulator.models import (
+from sandbox.spotify import faults
+from sandbox.spotify.models import (
     Album,
     Artist,
     FaultSettings,

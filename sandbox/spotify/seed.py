@@ -21,8 +21,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from core import clock
-from spotify.emulator.ids import base62_id, local_uri
-from spotify.emulator.models import (
+from sandbox.spotify.ids import base62_id, local_uri
+from sandbox.spotify.models import (
     Album,
     Artist,
     AuthorizationCode,
