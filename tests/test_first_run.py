@@ -27,7 +27,9 @@ def sent_tasks(monkeypatch):
     """The task messages sent to the broker (names and args), none of them delivered."""
     sent = []
     monkeypatch.setattr(
-        current_app, "send_task", lambda name, args=None, kwargs=None, **_: sent.append((name, args))
+        current_app,
+        "send_task",
+        lambda name, args=None, kwargs=None, **_: sent.append((name, args)),
     )
     return sent
 
