@@ -6,7 +6,7 @@ import json
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from api import serializers
@@ -340,3 +340,47 @@ def imports(request):
     total = jobs.count()
     rows = [serializers.job(job) for job in jobs[(page - 1) * per_page : page * per_page]]
     return JsonResponse(paginated(request, rows, total, page, per_page))
+
+
+# --- library exports ----------------------------------------------------------------------------
+
+
+def _export_format(request) -> str:
+    from playlists import exports
+
+    fmt = request.GET.get("format", "csv")
+    if fmt not in exports.FORMATS:
+        raise ApiError(400, "bad_request", "format must be csv, json or m3u8.")
+    return fmt
+
+
+def _export_response(fmt: str, name: str, rows, file_name: str) -> HttpResponse:
+    from playlists import exports
+
+    response = HttpResponse(
+        exports.export_text(fmt, name, rows), content_type=exports.CONTENT_TYPES[fmt]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
+@api_view()
+def playlist_export(request, pk: int):
+    from playlists import exports
+    from playlists.models import Playlist
+
+    fmt = _export_format(request)
+    playlist = Playlist.objects.filter(pk=pk, user=request.user).first()
+    if playlist is None:
+        raise ApiError(404, "not_found", "No such playlist in your library.")
+    return _export_response(
+        fmt, playlist.name, exports.playlist_rows(playlist), exports.file_name(playlist.name, fmt)
+    )
+
+
+@api_view()
+def liked_export(request):
+    from playlists import exports
+
+    fmt = _export_format(request)
+    return _export_response(fmt, "Liked Songs", exports.liked_rows(request.user), f"liked.{fmt}")

@@ -226,6 +226,21 @@ NOT_FOUND = {"404": json_response("Not yours, or no such thing", "Error")}
 BAD = {"400": json_response("A malformed request", "Error")}
 
 
+EXPORT_FORMAT = {
+    "name": "format",
+    "in": "query",
+    "schema": {"type": "string", "enum": ["csv", "json", "m3u8"], "default": "csv"},
+}
+EXPORT_FILE = {
+    "description": "The file, as an attachment",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "object"}},
+        "audio/x-mpegurl": {"schema": {"type": "string"}},
+    },
+}
+
+
 def json_body(properties: dict, required: list[str]) -> dict:
     return {
         "required": bool(required),
@@ -379,6 +394,22 @@ PATHS.update(
                     **BAD,
                     **WRITE_ERRORS,
                 },
+            }
+        },
+        "/playlists/{pk}/export": {
+            "get": {
+                "operationId": "exportPlaylist",
+                "description": "A mirrored playlist as Exportify CSV, JSON or extended M3U8.",
+                "parameters": [PK, EXPORT_FORMAT],
+                "responses": {"200": EXPORT_FILE, **BAD, **NOT_FOUND, **ERRORS},
+            }
+        },
+        "/library/liked/export": {
+            "get": {
+                "operationId": "exportLikedSongs",
+                "description": "Liked Songs as Exportify CSV, JSON or extended M3U8.",
+                "parameters": [EXPORT_FORMAT],
+                "responses": {"200": EXPORT_FILE, **BAD, **ERRORS},
             }
         },
         "/archive/plays": {

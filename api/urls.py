@@ -26,6 +26,8 @@ urlpatterns = [
         name="enforcement-progress",
     ),
     path("enforcement/rollback", domain_views.enforcement_rollback, name="enforcement-rollback"),
+    path("playlists/<int:pk>/export", domain_views.playlist_export, name="playlist-export"),
+    path("library/liked/export", domain_views.liked_export, name="liked-export"),
     path("archive/plays", domain_views.recent_plays, name="archive-plays"),
     path("archive/stats", domain_views.stats, name="archive-stats"),
     path("archive/imports", domain_views.imports, name="archive-imports"),

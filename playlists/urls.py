@@ -9,6 +9,13 @@ urlpatterns = [
     path("tracks/", views.tracks, name="library_tracks"),
     path("tracks/<str:track_id>/", views.track_detail, name="library_track"),
     path("playlists/<int:pk>/", views.playlist_detail, name="library_playlist"),
+    path(
+        "playlists/<int:pk>/export.<str:fmt>",
+        views.export_playlist,
+        name="library_playlist_export",
+    ),
+    path("liked/export.<str:fmt>", views.export_liked, name="library_liked_export"),
+    path("export/library-<str:fmt>.zip", views.export_library, name="library_export"),
     path("refresh/", views.refresh, name="library_refresh"),
     path("enrich/", views.enrich, name="library_enrich"),
     path("jobs/<str:kind>/<int:pk>/", views.job_progress, name="library_job"),

@@ -7,17 +7,19 @@ same template the full page uses.
 
 from __future__ import annotations
 
+import tempfile
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from playlists import library
+from playlists import exports, library
 from playlists.enrichment import accept_review, reject_review, start_enrichment
 from playlists.genres import ATTRIBUTION, ATTRIBUTION_URL
 from playlists.models import (
@@ -180,3 +182,47 @@ def review_accept(request, track_id: str):
 @login_required
 def review_reject(request, track_id: str):
     return _decide(request, track_id, reject_review)
+
+
+def _export_format(fmt: str) -> str:
+    if fmt not in exports.FORMATS:
+        raise Http404
+    return fmt
+
+
+def _download(text: str, fmt: str, name: str) -> HttpResponse:
+    response = HttpResponse(text, content_type=exports.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+@login_required
+def export_playlist(request, pk: int, fmt: str):
+    fmt = _export_format(fmt)
+    playlist = library.playlist_for_user(request.user, pk)
+    text = exports.export_text(fmt, playlist.name, exports.playlist_rows(playlist))
+    return _download(text, fmt, exports.file_name(playlist.name, fmt))
+
+
+@require_GET
+@login_required
+def export_liked(request, fmt: str):
+    fmt = _export_format(fmt)
+    text = exports.export_text(fmt, "Liked Songs", exports.liked_rows(request.user))
+    return _download(text, fmt, f"liked.{fmt}")
+
+
+@require_GET
+@login_required
+def export_library(request, fmt: str):
+    fmt = _export_format(fmt)
+    target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
+    exports.library_zip(request.user, fmt, target)
+    target.seek(0)
+    return FileResponse(
+        target,
+        as_attachment=True,
+        filename=f"spotify_playlists_{fmt}.zip",
+        content_type="application/zip",
+    )

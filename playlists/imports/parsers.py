@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
@@ -25,7 +26,13 @@ MAX_LINE_CHARS = 2000
 EXPORTIFY = "exportify"
 M3U = "m3u"
 TEXT = "text"
-FORMAT_LABELS = {EXPORTIFY: "Exportify CSV", M3U: "M3U playlist", TEXT: "text list"}
+JSON = "json"
+FORMAT_LABELS = {
+    EXPORTIFY: "Exportify CSV",
+    M3U: "M3U playlist",
+    TEXT: "text list",
+    JSON: "JSON playlist",
+}
 
 
 class UnreadableFile(ValueError):
@@ -60,6 +67,7 @@ _SPOTIFY_TRACK = re.compile(
 _BARE_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
+_FORMULA_START = ("=", "+", "-", "@")
 
 
 def spotify_track_id(value: str) -> str:
@@ -212,7 +220,9 @@ def parse_exportify(text: str) -> ParsedFile:
 
         def cell(key: str, cells=cells) -> str:
             index = columns.get(key)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
+            value = cells[index].strip() if index is not None and index < len(cells) else ""
+            # Exports (ours among them) quote a cell a spreadsheet would run as a formula.
+            return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START else value
 
         uri = cell("uri")
         spotify_id = spotify_track_id(uri) or (uri if _BARE_ID.match(uri) else "")
@@ -321,6 +331,60 @@ def parse_text(text: str) -> ParsedFile:
     return ParsedFile(format=TEXT, rows=rows)
 
 
+# --- JSON (Tunekeeper's own export: {"name": ..., "tracks": [...]}, or a bare list) ----------
+
+
+def _json_artists(value) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if not isinstance(value, list):
+        return []
+    names = []
+    for artist in value:
+        name = artist.get("name") if isinstance(artist, dict) else artist
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip())
+    return names
+
+
+def _json_text(value) -> str:
+    return value.strip()[:MAX_LINE_CHARS] if isinstance(value, str) else ""
+
+
+def parse_json(text: str) -> ParsedFile:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        raise UnreadableFile("This JSON file is malformed or nested too deeply.") from None
+    name = ""
+    if isinstance(document, dict):
+        name = _json_text(document.get("name"))
+        document = document.get("tracks")
+    if not isinstance(document, list):
+        raise UnreadableFile(
+            'This JSON is not a playlist: expected a list of tracks or {"tracks": [...]}.'
+        )
+    rows = []
+    for number, entry in enumerate(document[: MAX_ROWS + 1], start=1):
+        if not isinstance(entry, dict):
+            raise UnreadableFile(f"Track {number} of the JSON is not an object.")
+        album = entry.get("album")
+        duration = entry.get("duration_ms")
+        row = ParsedRow(
+            line=number,
+            title=_json_text(entry.get("name") or entry.get("title")),
+            artists=_json_artists(entry.get("artists")),
+            album=_json_text(album.get("name") if isinstance(album, dict) else album),
+            duration_ms=duration if isinstance(duration, int) and 0 < duration < 2**31 else None,
+            isrc=_isrc(_json_text(entry.get("isrc"))),
+            spotify_id=spotify_track_id(_json_text(entry.get("uri"))),
+        )
+        if not row.spotify_id and not row.title:
+            raise UnreadableFile(f"Track {number} of the JSON has neither a URI nor a name.")
+        rows.append(row)
+    return ParsedFile(format=JSON, rows=rows, name_hint=name)
+
+
 # --- entry point --------------------------------------------------------------------------------
 
 
@@ -341,9 +405,11 @@ def parse_upload(file_name: str, data: bytes) -> ParsedFile:
     text, warning = decode(data)
     suffix = PurePosixPath(file_name.lower()).suffix
     head = text.lstrip()[:200].lower()
-    if head.startswith(("<!doctype", "<html", "<?xml", "{", "[")):
-        raise UnreadableFile("This looks like HTML, XML or JSON, not a playlist file.")
-    if suffix in (".m3u", ".m3u8") or head.startswith("#extm3u"):
+    if head.startswith(("<!doctype", "<html", "<?xml")):
+        raise UnreadableFile("This looks like HTML or XML, not a playlist file.")
+    if suffix == ".json" or head.startswith(("{", "[")):
+        parsed = parse_json(text)
+    elif suffix in (".m3u", ".m3u8") or head.startswith("#extm3u"):
         parsed = parse_m3u(text)
     elif suffix == ".csv":
         parsed = parse_exportify(text)
