@@ -106,6 +106,17 @@ def _int_or_none(value: str) -> int | None:
     return number if number > 0 else None
 
 
+_MINUTES_SECONDS = re.compile(r"^(\d{1,4}):([0-5]\d)$")
+
+
+def duration_ms(value: str) -> int | None:
+    """Milliseconds from "200000" (ms, as Exportify writes) or "3:20" (m:ss, as people type)."""
+    match = _MINUTES_SECONDS.match((value or "").strip())
+    if match:
+        return (int(match.group(1)) * 60 + int(match.group(2))) * 1000 or None
+    return _int_or_none(value)
+
+
 def _isrc(value: str) -> str:
     cleaned = re.sub(r"[\s-]", "", value or "").upper()
     return cleaned if _ISRC.match(cleaned) else ""
@@ -113,30 +124,48 @@ def _isrc(value: str) -> str:
 
 # --- Exportify CSV ------------------------------------------------------------------------------
 
-# Header names → our field, from watsonbox's locale files and the older layouts (§1.2, §1.4,
-# §1.5). Compared after stripping whitespace and case-folding.
+# Header names → our field: watsonbox's locale files (src/i18n/locales/*/translation.json, all 12
+# languages as of 2026), its older layouts and earlier translations (§1.2, §1.4), the fork
+# (§1.5) and exportify-cli (`Duration_ms`, `Track ISRC`). Compared after stripping whitespace
+# and case-folding.
 HEADERS = {
     "uri": {
         "track uri", "spotify uri", "spotify id", "track id", "track-uri", "uri du titre",
         "uri de la pista", "uri del brano", "uri da faixa", "spår-uri", "track-uri's",
-        "トラックuri",
+        "トラックuri", "uri de la canción", "uri della traccia", "låtens uri", "nummer uri",
+        "parça uri", "uri κομματιού", "رابط الأغنية (uri)",
     },
     "title": {
         "track name", "name", "track-name", "nom du titre", "nombre de la pista",
         "nome del brano", "nome da faixa", "spårnamn", "tracknaam", "トラック名",
+        "nombre de la canción", "nome della traccia", "låtens namn", "nummernaam", "parça adı",
+        "όνομα κομματιού", "اسم الأغنية",
     },
     "artists": {
         "artist name(s)", "artist name", "künstlername(n)", "nom(s) de l'artiste",
         "nombre(s) del artista", "nome/i dell'artista", "nome(s) do artista", "artistnamn",
-        "artiestnaam/-namen", "アーティスト名",
+        "artiestnaam/-namen", "アーティスト名", "nome dell'artista", "artistens namn",
+        "naam van artiest", "sanatçı adı", "όνομα/τα καλλιτέχνη", "أسماء الفنانين",
     },
-    "artist_uris": {"artist uri(s)", "artist uri", "artist ids"},
-    "album": {"album name", "albumname", "nom de l'album", "nombre del álbum", "アルバム名"},
+    "artist_uris": {
+        "artist uri(s)", "artist uri", "artist ids", "künstler-uri(s)", "uri(s) de l'artiste",
+        "uri(s) del artista", "uri dell'artista", "uri(s) do artista", "artistens uri",
+        "artiest-uri", "アーティストuri", "sanatçı uri", "uri καλλιτέχνη/ων",
+        "روابط الفنانين (uri)",
+    },
+    "album": {
+        "album name", "albumname", "nom de l'album", "nombre del álbum", "アルバム名",
+        "album-name", "nome do álbum", "nome dell'album", "albumets namn", "naam van album",
+        "albüm adı", "όνομα άλμπουμ", "اسم الألبوم",
+    },
     "duration": {
         "track duration (ms)", "duration (ms)", "track-dauer (ms)", "durée du titre (ms)",
         "duración de la pista (ms)", "durata del brano (ms)", "トラックの長さ（ミリ秒）",
+        "duration_ms", "duración de la canción (ms)", "durata della traccia (ms)",
+        "duração da faixa (ms)", "låtlängd (ms)", "nummerduur (ms)", "parça süresi (ms)",
+        "διάρκεια κομματιού (ms)", "مدة الأغنية (بالمللي ثانية)",
     },
-    "isrc": {"isrc"},
+    "isrc": {"isrc", "track isrc"},
 }  # fmt: skip
 # Unknown headers but Spotify URIs in column 1 and ≥ 19 columns: watsonbox's column order.
 WATSONBOX_POSITIONS = {"uri": 0, "title": 1, "artists": 3, "album": 5, "duration": 12, "isrc": 16}
@@ -232,7 +261,7 @@ def parse_exportify(text: str) -> ParsedFile:
             title=cell("title"),
             artists=_split_artists(cell("artists"), fork=fork, expected=expected),
             album=cell("album"),
-            duration_ms=_int_or_none(cell("duration")),
+            duration_ms=duration_ms(cell("duration")),
             isrc=_isrc(cell("isrc")),
             spotify_id=spotify_id,
         )
@@ -331,12 +360,13 @@ def parse_text(text: str) -> ParsedFile:
     return ParsedFile(format=TEXT, rows=rows)
 
 
-# --- JSON (Tunekeeper's own export: {"name": ..., "tracks": [...]}, or a bare list) ----------
+# --- JSON: Tunekeeper's own export ({"name": ..., "tracks": [...]}, lower-case keys) and
+# exportify-cli's `-f json` (a list of objects keyed by its CSV headers, artists as a list) -----
 
 
 def _json_artists(value) -> list[str]:
     if isinstance(value, str):
-        return [value] if value.strip() else []
+        return [part.strip() for part in value.split(", ") if part.strip()]
     if not isinstance(value, list):
         return []
     names = []
@@ -349,6 +379,24 @@ def _json_artists(value) -> list[str]:
 
 def _json_text(value) -> str:
     return value.strip()[:MAX_LINE_CHARS] if isinstance(value, str) else ""
+
+
+def _json_field(entry: dict, key: str, own: str):
+    """The value under our own key, or under any header name that means the same field."""
+    if own in entry:
+        return entry[own]
+    for name, value in entry.items():
+        if isinstance(name, str) and name.strip().casefold() in HEADERS[key]:
+            return value
+    return None
+
+
+def _json_duration(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**31 else None
+    return duration_ms(value) if isinstance(value, str) else None
 
 
 def parse_json(text: str) -> ParsedFile:
@@ -368,16 +416,15 @@ def parse_json(text: str) -> ParsedFile:
     for number, entry in enumerate(document[: MAX_ROWS + 1], start=1):
         if not isinstance(entry, dict):
             raise UnreadableFile(f"Track {number} of the JSON is not an object.")
-        album = entry.get("album")
-        duration = entry.get("duration_ms")
+        album = _json_field(entry, "album", "album")
         row = ParsedRow(
             line=number,
-            title=_json_text(entry.get("name") or entry.get("title")),
-            artists=_json_artists(entry.get("artists")),
+            title=_json_text(_json_field(entry, "title", "name")),
+            artists=_json_artists(_json_field(entry, "artists", "artists")),
             album=_json_text(album.get("name") if isinstance(album, dict) else album),
-            duration_ms=duration if isinstance(duration, int) and 0 < duration < 2**31 else None,
-            isrc=_isrc(_json_text(entry.get("isrc"))),
-            spotify_id=spotify_track_id(_json_text(entry.get("uri"))),
+            duration_ms=_json_duration(_json_field(entry, "duration", "duration_ms")),
+            isrc=_isrc(_json_text(_json_field(entry, "isrc", "isrc"))),
+            spotify_id=spotify_track_id(_json_text(_json_field(entry, "uri", "uri"))),
         )
         if not row.spotify_id and not row.title:
             raise UnreadableFile(f"Track {number} of the JSON has neither a URI nor a name.")
