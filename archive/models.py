@@ -425,3 +425,21 @@ class HistorySearch(Job):
     @property
     def ledger_job_id(self) -> str:
         return f"history-search-{self.pk}"
+
+
+class RewindShare(models.Model):
+    """A read-only link to one recap (a year, or a month of it): it shows that recap and nothing
+    else of the account, until its owner revokes it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rewind_shares"
+    )
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField(null=True, blank=True)
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        period = f"{self.year}-{self.month:02d}" if self.month else str(self.year)
+        return f"Rewind {period} of {self.user_id}"

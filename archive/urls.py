@@ -12,4 +12,19 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_job, name="history_import_job"),
     path("import/unmatched/", views.unmatched, name="history_unmatched"),
     path("export/", views.export_page, name="history_export"),
+    path("rewind/", views.rewind_page, name="history_rewind"),
+    path("rewind/<int:year>/", views.rewind_page, name="history_rewind_year"),
+    path("rewind/<int:year>/<int:month>/", views.rewind_page, name="history_rewind_month"),
+    path("rewind/<int:year>/share/", views.rewind_share, name="history_rewind_share"),
+    path(
+        "rewind/<int:year>/<int:month>/share/",
+        views.rewind_share,
+        name="history_rewind_share_month",
+    ),
+    path("rewind/links/<int:pk>/revoke/", views.rewind_revoke, name="history_rewind_revoke"),
+    path(
+        "artists/<str:subject_id>/", views.drilldown_page, {"kind": "artist"}, name="history_artist"
+    ),
+    path("albums/<str:subject_id>/", views.drilldown_page, {"kind": "album"}, name="history_album"),
+    path("tracks/<str:subject_id>/", views.drilldown_page, {"kind": "track"}, name="history_track"),
 ]

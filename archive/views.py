@@ -10,13 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Sum
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from archive import breaker, charts, conf, history_export, search, stats
+from archive import breaker, charts, conf, drilldown, history_export, rewind, search, stats
 from archive.forms import ExportForm, ImportForm, StatsForm, TimeZoneForm
 from archive.importer import create_job
 from archive.models import (
@@ -27,6 +27,7 @@ from archive.models import (
     ListeningGap,
     PlayEvent,
     PollRun,
+    RewindShare,
 )
 from archive.spotify_export import UploadRefused
 from archive.tasks import check_history_now
@@ -296,3 +297,89 @@ def export_page(request):
         plays, data["include_short"], request.user.pk, request.user.get_username()
     )
     return FileResponse(archive, as_attachment=True, filename=f"{stem}-listenbrainz.zip")
+
+
+@require_GET
+@login_required
+def drilldown_page(request, kind: str, subject_id: str):
+    history = drilldown.history_of(request.user.pk, kind, subject_id[:64])
+    if history is None:
+        raise Http404("You have no plays of this in your history.")
+    profile = _profile(request)
+    chart = charts.bar_chart(history.monthly, by="month", unit="plays")
+    return render(
+        request,
+        "archive/drilldown.html",
+        {
+            "history": history,
+            "zone": profile.zone,
+            "time_zone": profile.time_zone,
+            "monthly_chart": charts.bar_chart_svg(chart, "Plays per month"),
+        },
+    )
+
+
+def _recap_period(year: int | None, month: int | None) -> tuple[int, int | None]:
+    if year is not None and not rewind.EARLIEST_YEAR <= year <= clock.now().year:
+        raise Http404("No recap for that year.")
+    if month is not None and not 1 <= month <= 12:
+        raise Http404("No such month.")
+    return year, month
+
+
+@require_GET
+@login_required
+def rewind_page(request, year: int | None = None, month: int | None = None):
+    year, month = _recap_period(year, month)
+    years = rewind.years_with_plays(request.user.pk)
+    if year is None:
+        # The last whole year with plays; this year's recap while it is the only one.
+        this_year = clock.now().year
+        year = next((y for y in years if y < this_year), years[0] if years else this_year)
+    recap = rewind.build(request.user.pk, year, month)
+    shares = request.user.rewind_shares.filter(year=year, month=month, revoked_at__isnull=True)
+    return render(
+        request,
+        "archive/rewind.html",
+        {"recap": recap, "years": years, "shares": shares, "shared": False},
+    )
+
+
+@require_POST
+@login_required
+def rewind_share(request, year: int, month: int | None = None):
+    year, month = _recap_period(year, month)
+    link = rewind.share(request.user, year, month)
+    messages.success(
+        request,
+        "Anyone with this link can see this recap (and nothing else of yours) until you revoke "
+        f"it: {request.build_absolute_uri(reverse('rewind_shared', args=[link.token]))}",
+    )
+    if month:
+        return redirect("history_rewind_month", year, month)
+    return redirect("history_rewind_year", year)
+
+
+@require_POST
+@login_required
+def rewind_revoke(request, pk: int):
+    link = get_object_or_404(request.user.rewind_shares, pk=pk)
+    rewind.revoke(request.user, link.pk)
+    messages.success(request, "The share link is revoked: it shows nothing any more.")
+    if link.month:
+        return redirect("history_rewind_month", link.year, link.month)
+    return redirect("history_rewind_year", link.year)
+
+
+@require_GET
+def rewind_shared(request, token: str):
+    link = get_object_or_404(
+        RewindShare.objects.select_related("user"), token=token[:64], revoked_at__isnull=True
+    )
+    recap = rewind.build(link.user_id, link.year, link.month)
+    response = render(
+        request, "archive/rewind.html", {"recap": recap, "shared": True, "owner": link.user}
+    )
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

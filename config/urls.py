@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api import pages as api_pages
+from archive import views as archive_views
 from config import views
 from ops import views as ops_views
 from spotify import views as spotify_views
@@ -23,6 +24,7 @@ urlpatterns = [
     path("settings/api-tokens/<int:pk>/revoke", api_pages.revoke_token, name="api_token_revoke"),
     path("api/v1/", include("api.urls")),
     path("waitlist/", views.waitlist, name="waitlist"),
+    path("rewind/<str:token>/", archive_views.rewind_shared, name="rewind_shared"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

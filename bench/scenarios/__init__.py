@@ -16,6 +16,7 @@ ORDER = [
     "poll_nothing_new",
     "history_import_500k",
     "stats_1m",
+    "artist_page_1m",
     "sync_memory_10k_20_children",
     "baseline_sync_wipe_and_replace",
     "baseline_library_remove_per_item_1k",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -135,4 +136,85 @@ def stats_1m(server) -> Outcome:
         wall_s=p95,
         notes="wall_s is the p95 page time",
         extra={"plays": stored, "p50_s": round(statistics.median(timings), 3), "pages": urls},
+    )
+
+
+ARTISTS_IN_WORLD = 2_000
+ARTIST_PAGES = 5
+
+
+def _credit_artists(user) -> list[str]:
+    """The import knows its tracks by id only (the export names no artist ids); give each a
+    primary artist, as a library refresh would, so artist pages have something to add up.
+    Returns artist ids, most played first."""
+    from django.db.models import Sum
+
+    from archive.models import TrackTotal
+    from playlists.models import Artist, ArtistRole, TrackArtist
+
+    now = clock.now()
+    track_ids = list(TrackTotal.objects.filter(user=user).values_list("track_id", flat=True))
+    artists = [
+        Artist(id=f"benchartist{n:011d}", name=f"Bench Artist {n}", fetched_at=now)
+        for n in range(ARTISTS_IN_WORLD)
+    ]
+    Artist.objects.bulk_create(artists, ignore_conflicts=True)
+    TrackArtist.objects.bulk_create(
+        [
+            TrackArtist(
+                track_id=track,
+                artist_id=artists[zlib.crc32(track.encode()) % ARTISTS_IN_WORLD].id,
+                position=0,
+                role=ArtistRole.PRIMARY,
+            )
+            for track in track_ids
+        ],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    ranked = (
+        TrackTotal.objects.filter(user=user)
+        .values("track__artist_links__artist_id")
+        .annotate(plays=Sum("plays"))
+        .order_by("-plays")
+        .values_list("track__artist_links__artist_id", flat=True)
+    )
+    return list(ranked)
+
+
+@scenario("artist_page_1m")
+def artist_page_1m(server) -> Outcome:
+    user = get_user_model().objects.filter(username="bench-stats").first()
+    if user is None:  # run alone: build the million plays
+        user = _archive_user("stats")
+        _import(user, STATS_PLAYS, min_ms_played=0)
+    ranked = _credit_artists(user)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    plays_total = sum(DailyListening.objects.filter(user=user).values_list("plays", flat=True))
+    # The top artist (the most rows to add up), one from the middle and the least played.
+    picks = [ranked[0], ranked[len(ranked) // 2], ranked[-1]][:ARTIST_PAGES]
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    timings = []
+    for artist_id in picks:
+        for _ in range(STATS_REQUESTS):
+            started = time.perf_counter()
+            response = client.get(f"/history/artists/{artist_id}/")
+            timings.append(time.perf_counter() - started)
+            assert response.status_code == 200, artist_id
+    timings.sort()
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    return Outcome(
+        spotify_calls=0,
+        minimum_calls=0,
+        ok=plays_total >= STATS_PLAYS * 0.9 and p95 <= 0.3,
+        wall_s=p95,
+        notes="wall_s is the p95 artist page time (top, middle and least played artist)",
+        extra={
+            "plays": plays_total,
+            "artists": len(ranked),
+            "p50_s": round(statistics.median(timings), 3),
+        },
     )
