@@ -35,6 +35,11 @@ def store(user, number: int, at: datetime, source=PlaySource.EXTENDED):
 
 @pytest.fixture
 def year_of_music():
+    return listen_through_2025()
+
+
+def listen_through_2025():
+    """Ada's 2025: January from her data export, polled from September, one gap."""
     ada = make_user("ada", time_zone="Europe/Berlin")
     make_track(1, artist="Portishead")
     make_track(2, artist="Portishead")

@@ -4,10 +4,15 @@ context, at desktop and phone width."""
 import pytest
 
 from archive.models import RewindShare
-from tests.archive.test_rewind import year_of_music  # noqa: F401 - the fixture
+from tests.archive.test_rewind import listen_through_2025
 from tests.browser.test_archive_import import logged_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def year_of_music():
+    return listen_through_2025()
 
 
 @pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
@@ -17,7 +22,7 @@ def test_a_rewind_is_shared_and_opened_logged_out(
     live_server,
     year_of_music,
     width,
-    height,  # noqa: F811
+    height,
 ):
     page.set_viewport_size({"width": width, "height": height})
     logged_in(page, live_server, year_of_music)
