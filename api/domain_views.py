@@ -384,3 +384,32 @@ def liked_export(request):
 
     fmt = _export_format(request)
     return _export_response(fmt, "Liked Songs", exports.liked_rows(request.user), f"liked.{fmt}")
+
+
+@api_view()
+def listening_history(request, kind: str, subject_id: str):
+    from archive import drilldown
+
+    history = drilldown.history_of(request.user.pk, kind, subject_id[:64])
+    if history is None:
+        raise ApiError(404, "not_found", f"No plays of this {kind} in your history.")
+    return JsonResponse(
+        {
+            "kind": kind,
+            "id": history.subject.pk,
+            "name": history.subject.name,
+            "plays": history.plays,
+            "minutes": history.minutes,
+            "first_played_at": serializers.iso(history.first_played_at),
+            "last_played_at": serializers.iso(history.last_played_at),
+            "rank": history.rank,
+            "ranked_of": history.ranked_of,
+            "monthly": [
+                {"month": month.isoformat(), "plays": plays} for month, plays in history.monthly
+            ],
+            "top_tracks": [
+                {"id": track.pk, "name": track.name, "plays": plays}
+                for track, plays in history.top_tracks
+            ],
+        }
+    )

@@ -198,6 +198,37 @@ SCHEMAS["Stats"] = {
     },
 }
 SCHEMAS["ImportPage"] = page_of("Job")
+SCHEMAS["ListeningHistory"] = {
+    "type": "object",
+    "required": ["kind", "id", "name", "plays", "minutes", "monthly", "top_tracks"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["artist", "album", "track"]},
+        "id": STRING,
+        "name": STRING,
+        "plays": INTEGER,
+        "minutes": INTEGER,
+        "first_played_at": nullable(TIME),
+        "last_played_at": nullable(TIME),
+        "rank": nullable(INTEGER),
+        "ranked_of": INTEGER,
+        "monthly": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["month", "plays"],
+                "properties": {"month": {"type": "string", "format": "date"}, "plays": INTEGER},
+            },
+        },
+        "top_tracks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "plays"],
+                "properties": {"id": STRING, "name": STRING, "plays": INTEGER},
+            },
+        },
+    },
+}
 
 
 def json_response(description: str, schema: str) -> dict:
@@ -222,6 +253,12 @@ PAGING = [
 ]
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": STRING}
 PK = {"name": "pk", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+SUBJECT_ID = {
+    "name": "subject_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 64},
+}
 NOT_FOUND = {"404": json_response("Not yours, or no such thing", "Error")}
 BAD = {"400": json_response("A malformed request", "Error")}
 
@@ -433,6 +470,45 @@ PATHS.update(
                 "responses": {
                     "200": json_response("Totals and top lists", "Stats"),
                     **BAD,
+                    **ERRORS,
+                },
+            }
+        },
+        "/archive/artists/{subject_id}": {
+            "get": {
+                "operationId": "artistHistory",
+                "description": "Your plays of one artist: totals, first and last play, plays "
+                "per month, rank, top tracks.",
+                "parameters": [SUBJECT_ID],
+                "responses": {
+                    "200": json_response("The artist's listening history", "ListeningHistory"),
+                    **NOT_FOUND,
+                    **ERRORS,
+                },
+            }
+        },
+        "/archive/albums/{subject_id}": {
+            "get": {
+                "operationId": "albumHistory",
+                "description": "Your plays of one album: totals, first and last play, plays "
+                "per month, rank, top tracks.",
+                "parameters": [SUBJECT_ID],
+                "responses": {
+                    "200": json_response("The album's listening history", "ListeningHistory"),
+                    **NOT_FOUND,
+                    **ERRORS,
+                },
+            }
+        },
+        "/archive/tracks/{subject_id}": {
+            "get": {
+                "operationId": "trackHistory",
+                "description": "Your plays of one track: totals, first and last play, plays "
+                "per month, rank.",
+                "parameters": [SUBJECT_ID],
+                "responses": {
+                    "200": json_response("The track's listening history", "ListeningHistory"),
+                    **NOT_FOUND,
                     **ERRORS,
                 },
             }

@@ -31,6 +31,24 @@ urlpatterns = [
     path("archive/plays", domain_views.recent_plays, name="archive-plays"),
     path("archive/stats", domain_views.stats, name="archive-stats"),
     path("archive/imports", domain_views.imports, name="archive-imports"),
+    path(
+        "archive/artists/<str:subject_id>",
+        domain_views.listening_history,
+        {"kind": "artist"},
+        name="archive-artist",
+    ),
+    path(
+        "archive/albums/<str:subject_id>",
+        domain_views.listening_history,
+        {"kind": "album"},
+        name="archive-album",
+    ),
+    path(
+        "archive/tracks/<str:subject_id>",
+        domain_views.listening_history,
+        {"kind": "track"},
+        name="archive-track",
+    ),
     # Anything else under /api/v1/ (an unknown path, or an id that is not a number) gets the
     # API's JSON error, not Django's HTML page.
     re_path(r"^.*$", views.not_found),

@@ -130,3 +130,24 @@ def test_the_library_track_page_shows_the_play_count_and_links_to_the_histories(
     assert reverse("history_artist", args=[artist_id("Portishead")]) in page
     track_page = client.get(reverse("history_track", args=[track_id(1)])).content.decode()
     assert "Plays per month" in track_page and "<dt>Plays</dt><dd>3</dd>" in track_page
+
+
+def test_the_api_gives_the_same_figures_and_refuses_others_and_strangers(client, listened):
+    from api.models import ApiToken, Scope
+
+    ada, grace = listened
+    _, token = ApiToken.create(ada, "history", Scope.READ)
+    _, theirs = ApiToken.create(grace, "theirs", Scope.READ)
+    url = f"/api/v1/archive/artists/{artist_id('Portishead')}"
+
+    body = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").json()
+
+    assert (body["plays"], body["rank"], body["ranked_of"]) == (4, 1, 2)
+    assert [m["plays"] for m in body["monthly"]] == [3, 0, 0, 1]
+    assert [t["plays"] for t in body["top_tracks"]] == [3, 1]
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {theirs}").status_code == 404
+    assert client.get(url).status_code == 401
+    track = client.get(
+        f"/api/v1/archive/tracks/{track_id(1)}", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert track.json()["last_played_at"] == "2025-01-12T12:00:00+00:00"
