@@ -390,6 +390,25 @@ class FirstListen(models.Model):
         return f"{self.user_id} first played {self.track_id} on {self.first_played_at}"
 
 
+class LastListen(models.Model):
+    """When a user last played each track: history rules ("last played", "least recently
+    played") read this instead of the plays."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    track = models.ForeignKey(
+        "playlists.Track", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    last_played_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="last_listen_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} last played {self.track_id} on {self.last_played_at}"
+
+
 class TrackHint(models.Model):
     """What a data export said about a track the catalog knows only by id: the primary artist
     and album names (the export has no artist or album ids, so the catalog's Artist and Album

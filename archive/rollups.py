@@ -23,6 +23,7 @@ from archive.models import (
     FirstListen,
     HistoryProfile,
     HourlyListening,
+    LastListen,
     MonthlyTrackPlays,
     PlayEvent,
     TrackTotal,
@@ -35,6 +36,7 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
     hourly: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0])
     monthly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
     first: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
     per_track: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for track_id, played_at, ms in plays:
         local = played_at.astimezone(zone)
@@ -55,6 +57,9 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
         known = first.get(track_id)
         if known is None or played_at < known:
             first[track_id] = played_at
+        known = last.get(track_id)
+        if known is None or played_at > known:
+            last[track_id] = played_at
     if not hourly:
         return
     daily_table = DailyListening._meta.db_table
@@ -112,6 +117,18 @@ def add(user_id: int, zone: ZoneInfo, plays: Iterable[tuple[str, datetime, int]]
             f"{quote(first_table)}.{quote('first_played_at')}"
         ),
     )
+    last_table = LastListen._meta.db_table
+    sql.insert(
+        LastListen,
+        ["user_id", "track_id", "last_played_at"],
+        [(user_id, track_id, played_at) for track_id, played_at in last.items()],
+        conflict=["user_id", "track_id"],
+        update=(
+            f"{quote('last_played_at')} = excluded.{quote('last_played_at')} "
+            f"WHERE excluded.{quote('last_played_at')} > "
+            f"{quote(last_table)}.{quote('last_played_at')}"
+        ),
+    )
 
 
 REBUILD_CHUNK = 20_000
@@ -128,6 +145,7 @@ def rebuild(user_id: int) -> int:
             MonthlyTrackPlays,
             TrackTotal,
             FirstListen,
+            LastListen,
         ):
             model.objects.filter(user_id=user_id).delete()
         counted = 0

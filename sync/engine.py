@@ -471,7 +471,12 @@ class _Run:
                     report.note = f"Its rules need fixing: {error}"
                     self.result.warnings.append(f"“{child.name}”: {report.note}")
             self.step("Filtering")
-            content = load_base(playlist, self.user, playlists=playlists_referenced(trees.values()))
+            content = load_base(
+                playlist,
+                self.user,
+                playlists=playlists_referenced(trees.values()),
+                history=selection.history_needs(trees.values(), children, now=self.now),
+            )
             self.result.base_tracks = content.distinct
             self.result.base_items = self.result.base_items or len(content.sequence)
             blocked = (

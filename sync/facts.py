@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
+from archive import listening as archive_listening
 from playlists.models import LikedSong, PlaylistItem, Track, TrackArtist, TrackGenre
 from sync.rules import TrackFacts
 
@@ -32,9 +33,25 @@ class BaseContent:
         return len(self.facts)
 
 
-def load_base(playlist, user, *, playlists: set[str] | frozenset = frozenset()) -> BaseContent:
+@dataclass(frozen=True)
+class HistoryNeeds:
+    """What the rules and orders ask of the listening archive (nothing: not read at all)."""
+
+    windows: frozenset[int] = frozenset()
+    skips: bool = False
+    now: datetime | None = None
+
+
+def load_base(
+    playlist,
+    user,
+    *,
+    playlists: set[str] | frozenset = frozenset(),
+    history: HistoryNeeds | None = None,
+) -> BaseContent:
     """The base's tracks as TrackFacts. `playlists`: spotify ids whose membership the rules ask
-    about ("in another playlist"); only those are looked up."""
+    about ("in another playlist"); only those are looked up. `history`: listening figures
+    the rules or the order use, from the archive."""
     content = BaseContent()
     if playlist is None:
         return content
@@ -81,6 +98,17 @@ def load_base(playlist, user, *, playlists: set[str] | frozenset = frozenset()) 
         ).values_list("track_id", "playlist__spotify_id"):
             member_of[track_id].add(spotify_id)
 
+    listening = (
+        archive_listening.of_tracks(
+            user.pk,
+            first.keys(),
+            now=history.now or datetime.now(UTC),
+            windows=history.windows,
+            skips=history.skips,
+        )
+        if history is not None
+        else {}
+    )
     rows = Track.objects.filter(id__in=track_ids).values_list(
         "id",
         "name",
@@ -129,4 +157,13 @@ def load_base(playlist, user, *, playlists: set[str] | frozenset = frozenset()) 
             playlists=frozenset(member_of.get(track_id, ())),
             occurrences=counts[track_id],
         )
+        heard = listening.get(track_id)
+        if heard is not None:
+            facts = content.facts[track_id]
+            facts.plays, facts.listening_ms, facts.skips = heard.plays, heard.ms_played, heard.skips
+            facts.play_windows = heard.windows
+            facts.first_played_at, facts.last_played_at = (
+                heard.first_played_at,
+                heard.last_played_at,
+            )
     return content

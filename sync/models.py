@@ -83,6 +83,19 @@ class Order(models.TextChoices):
     YEAR_OLDEST = "year_oldest", "Original year, oldest first"
     YEAR_NEWEST = "year_newest", "Original year, newest first"
     SHUFFLE = "shuffle", "Stable shuffle"
+    MOST_PLAYED = "most_played", "Most played, all time"
+    MOST_PLAYED_30D = "most_played_30d", "Most played in the last 30 days"
+    LAST_PLAYED = "last_played", "Last played, most recent first"
+    LEAST_RECENT = "least_recent", "Least recently played first (never played first)"
+
+
+# Orders that read the listening archive, and the play window (days) each needs.
+HISTORY_ORDERS = {
+    Order.MOST_PLAYED: None,
+    Order.MOST_PLAYED_30D: 30,
+    Order.LAST_PLAYED: None,
+    Order.LEAST_RECENT: None,
+}
 
 
 class WriteMode(models.TextChoices):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 
+from archive.listening import gaps_since
 from core import clock
 from sync import selection
 from sync.facts import load_base
@@ -36,6 +38,7 @@ class Preview:
     errors: dict[str, str] = field(default_factory=dict)
     never: str | None = None  # the rules can never match: why
     mirrored: bool = True  # False: the base's items have not been read yet
+    history_note: str = ""  # gaps in the archive inside a history rule's window
 
     @property
     def ok(self) -> bool:
@@ -59,9 +62,14 @@ def build_preview(child: ChildPlaylist, tree: dict) -> Preview:
     base = child.base
     playlist = base.playlist
     preview.mirrored = bool(playlist and playlist.mirrored_snapshot_id)
-    content = load_base(playlist, base.user, playlists=playlists_referenced([tree]))
+    history = selection.history_needs([tree], [child], now=now)
+    content = load_base(
+        playlist, base.user, playlists=playlists_referenced([tree]), history=history
+    )
     blocked = selection.blocked_track_ids(base.user) if child.skip_blocked else set()
     chosen = select(content, child, tree, now=now, blocked=blocked)
+    if history is not None:
+        preview.history_note = _gaps_note(base.user, history, now)
     preview.total = content.distinct
     preview.matched = len(chosen.matched)
     preview.blocked = chosen.blocked
@@ -76,16 +84,45 @@ def build_preview(child: ChildPlaylist, tree: dict) -> Preview:
                 artists=", ".join(facts.artist_names),
                 album=facts.album_name,
                 year=facts.year,
-                why=why or ["every track (no conditions)"],
+                why=[*(why or ["every track (no conditions)"]), *_heard(facts, history, now)],
             )
         )
     return preview
+
+
+def _heard(facts, history, now) -> list[str]:
+    """The track's listening in words, for the preview's *why* of a history child."""
+    if history is None:
+        return []
+    if not facts.plays:
+        return ["never played"]
+    parts = [f"played {facts.plays}×"]
+    for days in sorted(history.windows):
+        parts.append(f"{(facts.play_windows or {}).get(days, 0)}× in the last {days} days")
+    if facts.last_played_at:
+        ago = (now - facts.last_played_at).days
+        parts.append("last today" if ago < 1 else f"last {ago} day{'s' if ago != 1 else ''} ago")
+    return [", ".join(parts)]
+
+
+def _gaps_note(user, history, now) -> str:
+    since = now - timedelta(days=max(history.windows, default=3660))
+    gaps = gaps_since(user.pk, since)
+    if not gaps:
+        return ""
+    return f"{gaps} gap{'s' if gaps != 1 else ''} in this window; play counts may be low."
 
 
 def wanted_uris(child: ChildPlaylist) -> list[str]:
     """What a sync would write to `child` now, from the mirror (for tests and the shell)."""
     base = BasePlaylist.objects.select_related("playlist", "user").get(pk=child.base_id)
     tree = normalise(child.rules, extended=_extended())
-    content = load_base(base.playlist, base.user, playlists=playlists_referenced([tree]))
+    now = clock.now()
+    content = load_base(
+        base.playlist,
+        base.user,
+        playlists=playlists_referenced([tree]),
+        history=selection.history_needs([tree], [child], now=now),
+    )
     blocked = selection.blocked_track_ids(base.user) if child.skip_blocked else set()
-    return select(content, child, tree, now=clock.now(), blocked=blocked).uris
+    return select(content, child, tree, now=now, blocked=blocked).uris

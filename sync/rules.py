@@ -39,6 +39,14 @@ NUMERIC_OPS = {
     "between": "between",
 }
 DATE_OPS = {"since": "on or after", "before": "before", "between": "between", "within": "within"}
+# Windows for "plays": all time, or the last N days (the key of TrackFacts.play_windows).
+PLAY_WINDOWS = {
+    "all": "all time",
+    "7": "in the last 7 days",
+    "30": "in the last 30 days",
+    "90": "in the last 90 days",
+    "365": "in the last 365 days",
+}
 
 
 @dataclass(frozen=True)
@@ -96,12 +104,34 @@ FIELDS: dict[str, FieldSpec] = {
     "popularity": FieldSpec(
         "Popularity", NUMERIC_OPS, "range", extended_only=True, hint="0 to 100"
     ),
+    # From the listening archive (archive/): every play Tunekeeper polled or imported.
+    "plays": FieldSpec("Plays", NUMERIC_OPS, "range", dict(PLAY_WINDOWS), hint="times played"),
+    "last_played": FieldSpec("Last played", DATE_OPS, "range", hint="YYYY-MM-DD, or days"),
+    "first_played": FieldSpec("First played", DATE_OPS, "range", hint="YYYY-MM-DD, or days"),
+    "never_played": FieldSpec("Never played", {"is": "is"}, "bool"),
+    "skips": FieldSpec("Skips", NUMERIC_OPS, "range", hint="times skipped (data export)"),
+    "skip_share": FieldSpec("Skip share", NUMERIC_OPS, "range", hint="percent of plays, 0-100"),
+    "listening_minutes": FieldSpec("Listening time", NUMERIC_OPS, "range", hint="minutes"),
 }
+HISTORY_FIELDS = frozenset(
+    {"plays", "last_played", "first_played", "never_played", "skips", "skip_share",
+     "listening_minutes"}
+)  # fmt: skip
+DATE_FIELDS = {"added": "added", "last_played": "last played", "first_played": "first played"}
 
 # Values a numeric key can take; anything outside can never match.
-UNIVERSE = {"duration": (0, None), "popularity": (0, 100)}
+UNIVERSE = {
+    "duration": (0, None),
+    "popularity": (0, 100),
+    "plays": (0, None),
+    "skips": (0, None),
+    "skip_share": (0, 100),
+    "listening_minutes": (0, None),
+}
 # Keys whose value can be unknown for a track (no MusicBrainz year, no added date, …).
-NEVER_MISSING = {"duration", "explicit", "liked"}
+NEVER_MISSING = {
+    "duration", "explicit", "liked", "plays", "skips", "listening_minutes", "never_played"
+}  # fmt: skip
 
 
 class RuleError(ValueError):
@@ -137,6 +167,13 @@ class TrackFacts:
     liked: bool = False
     playlists: frozenset[str] = frozenset()  # the user's other playlists holding it
     occurrences: int = 1  # how often the base holds it
+    # From the listening archive, loaded only when a rule or the order asks (sync.facts).
+    plays: int = 0
+    play_windows: dict[int, int] | None = None  # days → plays in the last N days
+    listening_ms: int = 0
+    first_played_at: datetime | None = None
+    last_played_at: datetime | None = None
+    skips: int = 0
     # Folded copies for matching, computed once.
     name_folded: str = ""
     album_folded: str = ""
@@ -182,6 +219,18 @@ GETTERS: dict[str, Callable[[TrackFacts], object]] = {
     "in_playlist": lambda f: f.playlists,
     "title": lambda f: f.name,
     "album_text": lambda f: f.album_name,
+    "plays:all": lambda f: f.plays,
+    **{
+        f"plays:{days}": (lambda f, days=int(days): (f.play_windows or {}).get(days, 0))
+        for days in PLAY_WINDOWS
+        if days != "all"
+    },
+    "last_played": lambda f: _epoch(f.last_played_at),
+    "first_played": lambda f: _epoch(f.first_played_at),
+    "never_played": lambda f: f.plays == 0,
+    "skips": lambda f: f.skips,
+    "skip_share": lambda f: round(100 * f.skips / f.plays) if f.plays else None,
+    "listening_minutes": lambda f: f.listening_ms // 60_000,
 }
 
 
@@ -306,10 +355,17 @@ def normalise_condition(node: dict, *, extended: bool) -> dict:
             raise ValueError("Spotify's own genres need extended mode; use MusicBrainz genres")
         out["mod"] = mod
     raw, raw2 = node.get("value"), node.get("value2")
-    if field in ("year", "popularity"):
+    if field in ("year", "popularity", "plays", "skips", "skip_share", "listening_minutes"):
         out["value"] = _parse_int(raw, spec.label)
         if op == "between":
             out["value2"] = _parse_int(raw2, spec.label)
+            if out["value2"] < out["value"]:
+                raise ValueError(
+                    f"'Between {out['value']} and {out['value2']}' is reversed: "
+                    "put the smaller number first"
+                )
+        if field != "year" and out["value"] < 0:
+            raise ValueError(f"{spec.label} cannot be negative")
     elif field == "decade":
         text = str(raw or "").strip().rstrip("sS")
         decade = _parse_int(text, "Decade")
@@ -322,7 +378,7 @@ def normalise_condition(node: dict, *, extended: bool) -> dict:
         out["value"] = _parse_seconds(raw)
         if op == "between":
             out["value2"] = _parse_seconds(raw2)
-    elif field == "added":
+    elif field in DATE_FIELDS:
         if op == "within":
             days = _parse_int(raw, "Days")
             if days < 0:
@@ -332,6 +388,8 @@ def normalise_condition(node: dict, *, extended: bool) -> dict:
             out["value"] = _parse_date(raw).isoformat()
             if op == "between":
                 out["value2"] = _parse_date(raw2).isoformat()
+                if out["value2"] < out["value"]:
+                    raise ValueError("The dates of 'between' are reversed: put the earlier first")
     elif spec.kind == "bool":
         out["value"] = _parse_bool(raw)
     elif field == "isrc_country":
@@ -358,24 +416,26 @@ def literal_for(cond: dict, *, now: datetime) -> Literal:
     """The literal a (normalised) condition stands for."""
     field, op, value, mod = cond["field"], cond["op"], cond.get("value"), cond.get("mod")
     label = describe(cond)
-    if field in ("year", "popularity", "duration"):
-        key = f"year:{mod}" if field == "year" else field
+    if field in ("year", "popularity", "duration", "plays", "skips", "skip_share") or (
+        field == "listening_minutes"
+    ):
+        key = f"{field}:{mod}" if field in ("year", "plays") else field
         lo, hi = _range(op, value, cond.get("value2"))
         return Literal("range", key, label, lo=lo, hi=hi)
     if field == "decade":
         return Literal("range", f"year:{mod}", label, lo=value, hi=value + 9)
-    if field == "added":
+    if field in DATE_FIELDS:
         if op == "within":
-            return Literal("range", "added", label, lo=int(now.timestamp()) - value * 86400)
+            return Literal("range", field, label, lo=int(now.timestamp()) - value * 86400)
         start = _day_start(date.fromisoformat(value))
         if op == "since":
-            return Literal("range", "added", label, lo=start)
+            return Literal("range", field, label, lo=start)
         if op == "before":
-            return Literal("range", "added", label, hi=start - 1)
+            return Literal("range", field, label, hi=start - 1)
         end = _day_start(date.fromisoformat(cond["value2"]))
         low, high = sorted((start, end))
-        return Literal("range", "added", label, lo=low, hi=high + 86399)
-    if field in ("explicit", "liked"):
+        return Literal("range", field, label, lo=low, hi=high + 86399)
+    if field in ("explicit", "liked", "never_played"):
         return Literal("bool", field, label, value=bool(value))
     if field == "isrc_country":
         return Literal("one", field, label, value=value)
@@ -414,8 +474,15 @@ def describe(cond: dict) -> str:
         if field == "duration":
             value2 = f"{value2 // 60}:{value2 % 60:02d}"
         return f"{name} between {value} and {value2}"
+    if field == "plays":
+        window = PLAY_WINDOWS[cond.get("mod", "all")]
+        if op == "between":
+            return f"played {value} to {cond.get('value2')} times {window}"
+        return f"played {spec.ops[op]} {value} times {window}"
+    if field == "listening_minutes":
+        name = "listening time (minutes)"
     if op == "within":
-        return f"added in the last {value} days"
+        return f"{DATE_FIELDS[field]} in the last {value} days"
     text = f"{name} {spec.ops[op]} {value}"
     if field == "artist" and cond.get("mod") == "primary":
         text += " (primary)"
@@ -655,3 +722,18 @@ def conditions_in(tree: dict):
 
 def uses_field(tree: dict, field: str) -> bool:
     return any(cond["field"] == field for cond in conditions_in(tree))
+
+
+def history_needs(trees) -> tuple[bool, set[int], bool]:
+    """What rules ask of the listening archive: (anything at all, windows in days, skips)."""
+    windows: set[int] = set()
+    used = skips = False
+    for tree in trees:
+        for cond in conditions_in(tree):
+            if cond["field"] not in HISTORY_FIELDS:
+                continue
+            used = True
+            if cond["field"] == "plays" and cond.get("mod", "all") != "all":
+                windows.add(int(cond["mod"]))
+            skips = skips or cond["field"] in ("skips", "skip_share")
+    return used, windows, skips

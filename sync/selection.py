@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sync.facts import BaseContent, Occurrence
-from sync.models import Order
+from sync import rules
+from sync.facts import BaseContent, HistoryNeeds, Occurrence
+from sync.models import HISTORY_ORDERS, Order
 from sync.rules import TrackFacts, compile_rules, conditions_in
 
 
@@ -70,6 +71,20 @@ def _sort(occurrences: list[Occurrence], facts: dict[str, TrackFacts], child) ->
             reverse=order == Order.YEAR_NEWEST,
         )
         return known + unknown
+    if order in (Order.MOST_PLAYED, Order.MOST_PLAYED_30D):
+
+        def plays(o):
+            f = facts[o.track_id]
+            return f.plays if order == Order.MOST_PLAYED else (f.play_windows or {}).get(30, 0)
+
+        return sorted(occurrences, key=plays, reverse=True)  # stable: base order among equals
+    if order in (Order.LAST_PLAYED, Order.LEAST_RECENT):
+        played = [o for o in occurrences if facts[o.track_id].last_played_at]
+        never = [o for o in occurrences if not facts[o.track_id].last_played_at]
+        played.sort(
+            key=lambda o: facts[o.track_id].last_played_at, reverse=order == Order.LAST_PLAYED
+        )
+        return played + never if order == Order.LAST_PLAYED else never + played
     seen: dict[str, int] = {}
     keyed = []
     for occurrence in occurrences:
@@ -118,3 +133,16 @@ def select(
         occurrences = occurrences[: child.limit]
     selection.occurrences = occurrences
     return selection
+
+
+def history_needs(trees, children, *, now: datetime) -> HistoryNeeds | None:
+    """What the children's rules and orders read from the listening archive; None: nothing."""
+    used, windows, skips = rules.history_needs(trees)
+    for child in children:
+        if child.order in HISTORY_ORDERS:
+            used = True
+            if HISTORY_ORDERS[child.order]:
+                windows.add(HISTORY_ORDERS[child.order])
+    if not used:
+        return None
+    return HistoryNeeds(windows=frozenset(windows), skips=skips, now=now)
