@@ -17,6 +17,7 @@ ORDER = [
     "history_import_500k",
     "stats_1m",
     "artist_page_1m",
+    "history_rules_preview_1m",
     "sync_memory_10k_20_children",
     "baseline_sync_wipe_and_replace",
     "baseline_library_remove_per_item_1k",
