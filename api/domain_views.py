@@ -62,7 +62,8 @@ def base_json(base) -> dict:
     return {
         "id": base.pk,
         "name": base.name,
-        "spotify_id": base.spotify_id,
+        "source": base.source,
+        "spotify_id": None if base.is_liked_songs else base.spotify_id,
         "schedule": base.schedule,
         "last_synced_at": serializers.iso(base.last_synced_at),
         "children": [

@@ -116,11 +116,16 @@ SCHEMAS["SyncRunning"] = {
 }
 SCHEMAS["BasePlaylist"] = {
     "type": "object",
-    "required": ["id", "name", "spotify_id", "schedule", "last_synced_at", "children"],
+    "required": ["id", "name", "source", "spotify_id", "schedule", "last_synced_at", "children"],
     "properties": {
         "id": INTEGER,
         "name": STRING,
-        "spotify_id": STRING,
+        "source": {
+            "type": "string",
+            "enum": ["playlist", "liked"],
+            "description": "A playlist of the person's, or their Liked Songs (spotify_id null)",
+        },
+        "spotify_id": nullable(STRING),
         "schedule": STRING,
         "last_synced_at": nullable(TIME),
         "children": {

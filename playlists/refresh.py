@@ -392,6 +392,19 @@ def _mirror_liked(client, user, state, writer, progress, timer, full) -> int | N
     return len(wanted)
 
 
+def mirror_liked_songs(user, client, *, full: bool = False) -> tuple[str, bool]:
+    """Bring the mirror's Liked Songs up to date: one first-page check when nothing changed,
+    every page otherwise. Returns (the list's fingerprint, whether it was unchanged); sync's
+    Liked Songs bases read it this way."""
+    state, _ = LibraryState.objects.get_or_create(user=user)
+    writer = CatalogWriter(now=clock.now())
+    changed = _mirror_liked(client, user, state, writer, _Progress(None), _Timer(), full)
+    if changed is not None:
+        LibraryState.objects.filter(pk=state.pk).update(liked_fingerprint=state.liked_fingerprint)
+        rebuild_library_index(user)
+    return state.liked_fingerprint, changed is None
+
+
 def _mirror_saved_albums(client, user, state, writer, progress, timer, full) -> int | None:
     wanted: dict[str, object] = {}
 

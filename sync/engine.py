@@ -55,7 +55,7 @@ from spotify.errors import (
 from spotify.models import ApiCall, Purpose
 from sync import plan as planner
 from sync import selection
-from sync.facts import load_base
+from sync.facts import LIKED_SONGS, load_base
 from sync.models import BasePlaylist, ChildPlaylist, ExternalEdit, Outcome, SyncEvent, WriteMode
 from sync.rules import RuleError, normalise
 from sync.selection import playlists_referenced, select
@@ -165,7 +165,20 @@ class _Run:
             self.base.playlist = playlist
         return playlist
 
+    def read_liked_songs(self) -> tuple[str, str]:
+        """A Liked Songs base: the library mirror's Liked Songs, brought up to date (one
+        first-page check when nothing changed)."""
+        from playlists import refresh
+
+        self.step("Checking your Liked Songs", more=1)
+        fingerprint, unchanged = refresh.mirror_liked_songs(self.user, self.client)
+        self.step("Checked your Liked Songs", by=1)
+        self.result.base_read = not unchanged
+        return LIKED_SONGS, fingerprint
+
     def read_base(self) -> tuple[Playlist, str]:
+        if self.base.is_liked_songs:
+            return self.read_liked_songs()
         self.step("Checking the base playlist", more=1)
         try:
             summary = self.client.playlist(self.base.spotify_id)

@@ -33,6 +33,15 @@ class BaseContent:
         return len(self.facts)
 
 
+# What load_base takes for a Liked Songs base instead of a playlist.
+LIKED_SONGS = "liked songs"
+
+
+def base_source(base):
+    """What to load for a base: its mirrored playlist, or Liked Songs."""
+    return LIKED_SONGS if base.is_liked_songs else base.playlist
+
+
 @dataclass(frozen=True)
 class HistoryNeeds:
     """What the rules and orders ask of the listening archive (nothing: not read at all)."""
@@ -55,11 +64,21 @@ def load_base(
     content = BaseContent()
     if playlist is None:
         return content
-    items = PlaylistItem.objects.filter(playlist=playlist)
-    track_ids = items.filter(track__isnull=False).values("track_id")
-    for track_id, position, added_at in items.order_by("position").values_list(
-        "track_id", "position", "added_at"
-    ):
+    if playlist == LIKED_SONGS:
+        # Liked Songs in Spotify's order: the newest like first.
+        liked_rows = LikedSong.objects.filter(user=user)
+        track_ids = liked_rows.values("track_id")
+        rows = (
+            (track_id, position, added_at)
+            for position, (track_id, added_at) in enumerate(
+                liked_rows.order_by("-added_at", "pk").values_list("track_id", "added_at")
+            )
+        )
+    else:
+        items = PlaylistItem.objects.filter(playlist=playlist)
+        track_ids = items.filter(track__isnull=False).values("track_id")
+        rows = items.order_by("position").values_list("track_id", "position", "added_at")
+    for track_id, position, added_at in rows:
         if track_id is None:
             content.skipped += 1
             continue

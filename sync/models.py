@@ -34,7 +34,17 @@ class Schedule(models.TextChoices):
     CUSTOM = "custom", "Custom (crontab)"
 
 
+class BaseSource(models.TextChoices):
+    PLAYLIST = "playlist", "A playlist of yours"
+    LIKED = "liked", "Liked Songs (newest first)"
+
+
+# The spotify_id a Liked Songs base carries (one per person; it has no playlist id).
+LIKED_SONGS_ID = "liked-songs"
+
+
 class BasePlaylist(models.Model):
+    source = models.CharField(max_length=8, choices=BaseSource.choices, default=BaseSource.PLAYLIST)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sync_bases"
     )
@@ -67,6 +77,10 @@ class BasePlaylist(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_liked_songs(self) -> bool:
+        return self.source == BaseSource.LIKED
 
     def active_event(self) -> SyncEvent | None:
         return self.events.filter(status__in=ACTIVE_STATUSES).first()

@@ -10,7 +10,7 @@ from django.conf import settings
 from archive.listening import gaps_since
 from core import clock
 from sync import selection
-from sync.facts import load_base
+from sync.facts import base_source, load_base
 from sync.models import BasePlaylist, ChildPlaylist
 from sync.rules import RuleError, explain, never_matches, normalise
 from sync.selection import playlists_referenced, select
@@ -60,8 +60,8 @@ def build_preview(child: ChildPlaylist, tree: dict) -> Preview:
     now = clock.now()
     preview.never = never_matches(tree, now=now)
     base = child.base
-    playlist = base.playlist
-    preview.mirrored = bool(playlist and playlist.mirrored_snapshot_id)
+    playlist = base_source(base)
+    preview.mirrored = base.is_liked_songs or bool(playlist and playlist.mirrored_snapshot_id)
     history = selection.history_needs([tree], [child], now=now)
     content = load_base(
         playlist, base.user, playlists=playlists_referenced([tree]), history=history
@@ -119,7 +119,7 @@ def wanted_uris(child: ChildPlaylist) -> list[str]:
     tree = normalise(child.rules, extended=_extended())
     now = clock.now()
     content = load_base(
-        base.playlist,
+        base_source(base),
         base.user,
         playlists=playlists_referenced([tree]),
         history=selection.history_needs([tree], [child], now=now),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("all/", views.sync_all, name="sync_all"),
     path("history/", views.history, name="sync_history"),
     path("bases/add/", views.base_add, name="sync_base_add"),
+    path("bases/add-liked-songs/", views.base_add_liked, name="sync_base_add_liked"),
     path("bases/<int:pk>/", views.base_detail, name="sync_base"),
     path("bases/<int:pk>/sync/", views.base_sync, name="sync_base_run"),
     path("bases/<int:pk>/schedule/", views.base_schedule, name="sync_base_schedule"),

@@ -22,7 +22,14 @@ from playlists.models import Playlist
 from sync import editor, schedules
 from sync.forms import AddBaseForm, ChildSettingsForm, NewChildForm, ScheduleForm
 from sync.locks import SyncRunning, locked_base, start_sync
-from sync.models import BasePlaylist, ChildPlaylist, SyncEvent, Trigger
+from sync.models import (
+    LIKED_SONGS_ID,
+    BasePlaylist,
+    BaseSource,
+    ChildPlaylist,
+    SyncEvent,
+    Trigger,
+)
 from sync.preview import build_preview
 from sync.rules import RuleError, conditions_in, never_matches, normalise
 
@@ -81,9 +88,23 @@ def index(request):
         "bases": bases,
         "running": running,
         "add_form": AddBaseForm(request.user),
+        "has_liked_base": bases.filter(source=BaseSource.LIKED).exists(),
         "events": SyncEvent.objects.filter(user=request.user).select_related("base")[:10],
     }
     return render(request, "sync/index.html", context)
+
+
+@require_POST
+@login_required
+def base_add_liked(request):
+    base, created = BasePlaylist.objects.get_or_create(
+        user=request.user,
+        spotify_id=LIKED_SONGS_ID,
+        defaults={"source": BaseSource.LIKED, "name": "Liked Songs"},
+    )
+    if created:
+        messages.success(request, "Liked Songs is a base now: add a child to it.")
+    return redirect("sync_base", pk=base.pk)
 
 
 @require_POST
