@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from bench.scenarios.common import connect
-from spotify import pacing, state
+from core import pacing as core_pacing
+from spotify import state
 from spotify.emulator import mutations
 from spotify.errors import QuotaExceeded
 from sync.engine import sync_base
@@ -27,9 +28,9 @@ def redis_gone(settings, monkeypatch):
         }
     }
     settings.REDIS_URL = DEAD_REDIS
-    monkeypatch.setattr(pacing, "_redis_client", None)
+    monkeypatch.setattr(core_pacing, "_redis_client", None)
     yield
-    pacing._redis_client = None
+    core_pacing._redis_client = None
 
 
 def test_a_sync_with_redis_unreachable_completes_and_writes_nothing_twice(
