@@ -3,8 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api import pages as api_pages
-from config import views
-from ops import views as ops_views
+from config import ops_views, views
 from spotify import views as spotify_views
 
 urlpatterns = [

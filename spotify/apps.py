@@ -14,6 +14,7 @@ class SpotifyConfig(AppConfig):
     verbose_name = "Spotify connection"
 
     def ready(self) -> None:
+        # Local: apps.py is imported before the models are loaded; ready() runs after.
         from core import outbound
         from spotify import signals, tokens  # noqa: F401 - receivers
         from spotify.ledger import call_ledger

@@ -39,6 +39,7 @@ from spotify.errors import (
     SpotifyError,
     TransportError,
 )
+from spotify.models import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +125,6 @@ OPERATOR_HOLD_RECHECK = timedelta(minutes=10)
 
 def _check_user(context: CallContext, endpoint: str) -> None:
     """Background work stops for a user whose Spotify grant is gone or whom an operator held."""
-    from spotify.models import Connection
-
     row = (
         Connection.objects.filter(user_id=context.user_id)
         .values("needs_reconnect_since", "jobs_paused_at")
