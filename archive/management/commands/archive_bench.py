@@ -22,8 +22,10 @@ from django.db import connection
 from django.test import Client
 
 from archive import conf
-from archive.models import HistoryProfile
+from archive.importer import create_job, run_import_job
+from archive.models import DailyListening, HistoryProfile
 from archive.sample_history import write_history_files
+from archive.tasks import claim
 
 
 def cpu_seconds() -> float:
@@ -64,9 +66,6 @@ class Command(BaseCommand):
         return user
 
     def bench_import(self, records: int, tracks: int) -> None:
-        from archive.importer import create_job, run_import_job
-        from archive.tasks import claim
-
         with tempfile.TemporaryDirectory() as tmp:
             files = write_history_files(Path(tmp), records, tracks)
             size = sum(f.path.stat().st_size for f in files)
@@ -96,10 +95,6 @@ class Command(BaseCommand):
         )
 
     def bench_stats(self, plays: int, tracks: int, requests: int, reuse: bool) -> None:
-        from archive.importer import create_job, run_import_job
-        from archive.models import DailyListening
-        from archive.tasks import claim
-
         user = None
         if reuse:
             user = (
