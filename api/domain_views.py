@@ -13,6 +13,15 @@ from api import serializers
 from api.auth import ApiError, api_view
 from api.models import IdempotentRequest
 from api.views import page_params, paginated
+from archive import stats as archive_stats
+from archive.models import HistoryProfile, ImportJob, PlayEvent
+from enforcement.executor import AlreadyRunning, NotExecutable, arm
+from enforcement.models import ActionBatch
+from enforcement.planner import plan
+from enforcement.rollback import RollbackNotAllowed
+from enforcement.tasks import enqueue, queue_rollback
+from sync.locks import start_sync
+from sync.models import BasePlaylist, SyncEvent, Trigger
 
 
 def _body(request) -> dict:
@@ -37,8 +46,6 @@ def _int(value, name: str) -> int:
 
 
 def _base(request, pk: int):
-    from sync.models import BasePlaylist
-
     base = BasePlaylist.objects.filter(pk=pk, user=request.user).first()
     if base is None:
         raise ApiError(404, "not_found", "No such base playlist.")
@@ -82,8 +89,6 @@ def base_json(base) -> dict:
 
 @api_view()
 def base_playlists(request):
-    from sync.models import BasePlaylist
-
     page, per_page = page_params(request)
     bases = (
         BasePlaylist.objects.filter(user=request.user)
@@ -97,9 +102,6 @@ def base_playlists(request):
 
 @api_view(write=True, methods=("POST",))
 def base_sync(request, pk: int):
-    from sync.locks import start_sync
-    from sync.models import Trigger
-
     base = _base(request, pk)
     force = bool(_body(request).get("force", False))
     event, created = start_sync(base, trigger=Trigger.MANUAL, force=force)
@@ -119,8 +121,6 @@ def base_sync(request, pk: int):
 
 @api_view()
 def sync_event(request, pk: int):
-    from sync.models import SyncEvent
-
     event = SyncEvent.objects.filter(pk=pk, user=request.user).first()
     if event is None:
         raise ApiError(404, "not_found", "No such sync event.")
@@ -168,8 +168,6 @@ def _item_counts(batch):
 
 
 def _batch(request, pk: int):
-    from enforcement.models import ActionBatch
-
     batch = ActionBatch.objects.filter(pk=pk, user=request.user).first()
     if batch is None:
         raise ApiError(404, "not_found", "No such batch.")
@@ -178,14 +176,10 @@ def _batch(request, pk: int):
 
 @api_view(write=True, methods=("POST",))
 def enforcement_plan(request):
-    from enforcement.planner import plan
-
     return JsonResponse(batch_json(plan(request.user)), status=201)
 
 
 def _remembered(request, operation: str, key: str):
-    from enforcement.models import ActionBatch
-
     row = IdempotentRequest.objects.filter(user=request.user, operation=operation, key=key).first()
     return ActionBatch.objects.filter(pk=row.object_id).first() if row else None
 
@@ -211,9 +205,6 @@ def _idempotency_key(request) -> str:
 
 @api_view(write=True, methods=("POST",))
 def enforcement_execute(request):
-    from enforcement.executor import AlreadyRunning, NotExecutable, arm
-    from enforcement.tasks import enqueue
-
     key = _idempotency_key(request)
     earlier = _remembered(request, "execute", key)
     if earlier is not None:
@@ -239,10 +230,6 @@ def enforcement_progress(request, pk: int):
 
 @api_view(write=True, methods=("POST",))
 def enforcement_rollback(request):
-    from enforcement.executor import AlreadyRunning
-    from enforcement.rollback import RollbackNotAllowed
-    from enforcement.tasks import queue_rollback
-
     body = _body(request)
     batch = _batch(request, _int(body.get("batch"), "batch"))
     items = body.get("items")
@@ -266,8 +253,6 @@ def enforcement_rollback(request):
 
 @api_view()
 def recent_plays(request):
-    from archive.models import PlayEvent
-
     page, per_page = page_params(request)
     plays = (
         PlayEvent.objects.filter(user=request.user).select_related("track").order_by("-played_at")
@@ -298,9 +283,6 @@ def _date(value: str | None, name: str, default: date) -> date:
 
 @api_view()
 def stats(request):
-    from archive import stats as archive_stats
-    from archive.models import HistoryProfile
-
     zone = HistoryProfile.for_user(request.user.pk).zone
     today = timezone.now().astimezone(zone).date()
     start = _date(request.GET.get("from"), "from", today - timedelta(days=29))
@@ -334,8 +316,6 @@ def stats(request):
 
 @api_view()
 def imports(request):
-    from archive.models import ImportJob
-
     page, per_page = page_params(request)
     jobs = ImportJob.objects.filter(user=request.user).order_by("-created_at")
     total = jobs.count()

@@ -13,22 +13,17 @@ title with the catalog's confidence gate (the rest are kept as UnmatchedPlay).
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from datetime import UTC, datetime
 
 from django.db.models import Count
 
 from archive.models import PlayEvent, TrackHint
+from core.text import fold
 from playlists import matching
 from playlists.models import Track, TrackArtist
 
 NEVER_FETCHED = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 class StubWriter:

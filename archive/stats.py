@@ -26,6 +26,8 @@ from archive.models import (
     TrackHint,
     TrackTotal,
 )
+from enforcement.blocklist import entries_of
+from enforcement.models import EntryKind
 from playlists.models import Album, Artist, ArtistRole, Genre, Track, TrackArtist, TrackGenre
 
 TOP_N = 10
@@ -46,9 +48,6 @@ class Hidden:
 
 def blocked_artists(user_id: int) -> Hidden:
     """The artists on the user's enabled blocklists (enforcement/)."""
-    from enforcement.blocklist import entries_of
-    from enforcement.models import EntryKind
-
     rows = (
         entries_of(user_id)
         .filter(kind=EntryKind.ARTIST)

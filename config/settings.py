@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: 5000 → "5,000" in the sync pages
     "allauth",
     "allauth.account",
     "allauth.socialaccount",

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-BEAT_HEARTBEAT_KEY = "ops:beat-heartbeat"
+from ops.health import BEAT_HEARTBEAT_KEY
 
 
 @shared_task

@@ -4,8 +4,7 @@ from django.urls import include, path
 
 from api import pages as api_pages
 from archive import views as archive_views
-from config import views
-from ops import views as ops_views
+from config import ops_views, views
 from spotify import views as spotify_views
 
 urlpatterns = [

@@ -53,13 +53,6 @@ def _getting_started(request) -> dict:
 
 
 @require_GET
-@login_required
-def section(request, slug: str):
-    title, blurb = SECTIONS[slug]
-    return render(request, "coming_soon.html", {"title": title, "blurb": blurb, "slug": slug})
-
-
-@require_GET
 def waitlist(request):
     return render(request, "waitlist.html")
 

@@ -45,6 +45,7 @@ from downloads.errors import (
 from downloads.models import (
     ACTIVE,
     FINISHED,
+    TRANSITIONS,
     Download,
     DownloadRun,
     Priority,
@@ -53,6 +54,7 @@ from downloads.models import (
 )
 from downloads.quality import Ladder
 from ops.jobs import JobStatus, requeued_if_database_drops
+from playlists.models import Track
 
 logger = logging.getLogger(__name__)
 
@@ -253,8 +255,6 @@ def retry_now(download: Download) -> bool:
 
 
 def _transitions(status: str) -> frozenset[str]:
-    from downloads.models import TRANSITIONS
-
     return TRANSITIONS[status]
 
 
@@ -263,8 +263,6 @@ def _transitions(status: str) -> frozenset[str]:
 
 def missing_tracks(user, playlist) -> list:
     """The playlist's tracks this person has no finished download of, in playlist order."""
-    from playlists.models import Track
-
     downloaded = Download.objects.filter(user=user, status=Status.COMPLETED)
     done_ids = {
         key.removeprefix("track:") for key in downloaded.values_list("wanted_key", flat=True)

@@ -4,74 +4,57 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.errors import Deferred, PermanentError, ServiceError, TransientError
 
-class SlskdError(Exception):
+
+class SlskdError(ServiceError):
     """Base of every slskd error. `status` is the HTTP status, 0 for transport failures."""
 
-    status: int = 0
-    # Worth trying again later without anyone changing anything.
-    transient: bool = False
 
-    def __init__(self, message: str, *, status: int | None = None, endpoint: str = ""):
-        super().__init__(message)
-        if status is not None:
-            self.status = status
-        self.endpoint = endpoint
-
-
-class Unauthorized(SlskdError):
+class Unauthorized(SlskdError, PermanentError):
     """401: the API key is wrong, or slskd's CIDR rule refuses our address."""
 
     status = 401
 
 
-class NotLoggedIn(SlskdError):
+class NotLoggedIn(SlskdError, TransientError):
     """409 on a search: slskd is up but not logged in to the Soulseek network."""
 
     status = 409
-    transient = True
 
 
-class Busy(SlskdError):
+class Busy(SlskdError, TransientError):
     """429: another search or two enqueues were being processed at that instant (slskd ≥0.24)."""
 
     status = 429
-    transient = True
 
 
-class NotFound(SlskdError):
+class NotFound(SlskdError, PermanentError):
     """404: unknown search or transfer, or (on enqueue) the peer is offline."""
 
     status = 404
 
 
-class Conflict(SlskdError):
+class Conflict(SlskdError, PermanentError):
     """409 outside searches, e.g. a download batch with that id already exists."""
 
     status = 409
 
 
-class BadRequest(SlskdError):
+class BadRequest(SlskdError, PermanentError):
     status = 400
 
 
-class ServerError(SlskdError):
+class ServerError(SlskdError, TransientError):
     status = 500
-    transient = True
 
 
-class TransportError(SlskdError):
+class TransportError(SlskdError, TransientError):
     """Timeout or connection failure: slskd is unreachable or hung."""
 
-    transient = True
 
-
-class SearchesPaused(SlskdError):
+class SearchesPaused(SlskdError, Deferred):
     """Searching on this slskd waits until `until` (the throttle, or a suspected flood ban)."""
 
-    transient = True
-
     def __init__(self, message: str, *, until: datetime, reason: str):
-        super().__init__(message)
-        self.until = until
-        self.reason = reason
+        super().__init__(message, until=until, reason=reason)

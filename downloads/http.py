@@ -1,11 +1,13 @@
 """The one chokepoint for every request to slskd (the only module in downloads/ that imports
-requests).
+requests), on the outbound kit (core.outbound).
 
-Every call: pooled session, connect and read timeouts (a hung slskd must never wedge a worker),
-the `X-API-Key` header, JSON in and out, and the status mapped to a typed error. Idempotent
-reads are retried twice after a short pause on 5xx or a transport failure; writes (POST) are
-never resent here, because slskd may have acted on them: the caller decides (a search is
-re-created by the throttle's next slot, an enqueue is re-read by its batch id).
+Every call: the kit's pooled session, connect and read timeouts (a hung slskd must never wedge a
+worker), the `X-API-Key` header, JSON in and out, a ledger row (service "slskd"), and the status
+mapped to a typed error. Idempotent reads are retried twice after a short pause on 5xx or a
+transport failure; writes (POST) are never resent here, because slskd may have acted on them:
+the caller decides (a search is re-created by the throttle's next slot, an enqueue is re-read by
+its batch id). No pacing here: slskd is the household's own daemon, and the one thing it must
+not do too often — searching the Soulseek network — has its own throttle (downloads.throttle).
 
 The API key is never logged and never part of an error message.
 """
@@ -17,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from core import clock
+from core import outbound
+from core.outbound import CallContext, RetryPolicy, ServiceConfig
 from downloads.errors import (
     BadRequest,
     Busy,
@@ -41,18 +43,21 @@ READ_TIMEOUT = 30.0
 READ_RETRIES = 2
 RETRY_PAUSE_SECONDS = 0.5
 
-_session: requests.Session | None = None
+SERVICE = ServiceConfig(
+    name="slskd",
+    user_agent=USER_AGENT,
+    timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+    retry=RetryPolicy(
+        max_retries=READ_RETRIES,
+        backoff_base=RETRY_PAUSE_SECONDS,  # 0.5 s, then 1 s
+        retry_after_statuses=frozenset(),
+    ),
+)
+CONTEXT = CallContext(user_id=None, purpose="downloads")
 
 
 def session() -> requests.Session:
-    global _session
-    if _session is None:
-        _session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
-        _session.mount("https://", adapter)
-        _session.mount("http://", adapter)
-        _session.headers["User-Agent"] = USER_AGENT
-    return _session
+    return outbound.session(SERVICE)
 
 
 @dataclass(frozen=True)
@@ -117,49 +122,36 @@ def call(
     headers = {"X-API-Key": endpoint.api_key} if endpoint.api_key else {}
     if json is not None:
         headers["Content-Type"] = "application/json"
-    idempotent = method in ("GET", "PUT", "DELETE")
-    attempt = 0
-    while True:
-        started = clock.monotonic()
+    try:
+        response = outbound.send(
+            SERVICE,
+            CONTEXT,
+            method,
+            url,
+            endpoint=label,
+            idempotent=method in ("GET", "PUT", "DELETE"),
+            params=params,
+            json=json,
+            headers=headers,
+            timeout=(CONNECT_TIMEOUT, read_timeout),
+            verify=endpoint.verify_tls,
+            allow_redirects=False,
+        )
+    except outbound.Unreachable as error:
+        raise TransportError(
+            f"{label}: slskd did not answer ({type(error.__cause__).__name__})", endpoint=label
+        ) from error
+    status = response.status_code
+    if status < 300 or status in accept:
+        if status == 204 or not response.content:
+            return status, None
         try:
-            response = session().request(
-                method,
-                url,
-                params=params,
-                json=json,
-                headers=headers,
-                timeout=(CONNECT_TIMEOUT, read_timeout),
-                verify=endpoint.verify_tls,
-                allow_redirects=False,
-            )
-        except (requests.Timeout, requests.ConnectionError) as error:
-            if idempotent and attempt < READ_RETRIES:
-                attempt += 1
-                clock.sleep(RETRY_PAUSE_SECONDS * attempt)
-                continue
-            raise TransportError(
-                f"{label}: slskd did not answer ({type(error).__name__})", endpoint=label
-            ) from error
-        except requests.RequestException as error:
-            raise TransportError(f"{label}: {type(error).__name__}", endpoint=label) from error
-        status = response.status_code
-        logger.debug(
-            "slskd %s -> %s in %.0f ms", label, status, (clock.monotonic() - started) * 1000
-        )
-        if status < 300 or status in accept:
-            if status == 204 or not response.content:
-                return status, None
-            try:
-                return status, response.json()
-            except ValueError:
-                return status, response.text
-        if status >= 500 and idempotent and attempt < READ_RETRIES:
-            attempt += 1
-            clock.sleep(RETRY_PAUSE_SECONDS * attempt)
-            continue
-        raise _error_for(
-            status,
-            _message(response),
-            label,
-            searching=(method == "POST" and label.endswith("/searches")),
-        )
+            return status, response.json()
+        except ValueError:
+            return status, response.text
+    raise _error_for(
+        status,
+        _message(response),
+        label,
+        searching=(method == "POST" and label.endswith("/searches")),
+    )

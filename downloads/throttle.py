@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from core import clock
+from downloads.models import SearchGate, SearchStart
 
 WINDOW_SECONDS = 220.0
 # Below sldl's 34, leaving headroom for the person's own searches in slskd's web UI.
@@ -60,8 +61,6 @@ class Usage:
 
 def acquire(instance: str, token: str) -> Decision:
     """Take the search slot for `token` (a search id) if the rules allow, else say how long."""
-    from downloads.models import SearchGate, SearchStart
-
     SearchGate.objects.get_or_create(instance=instance)
     with transaction.atomic():
         gate = SearchGate.objects.select_for_update().get(instance=instance)
@@ -94,8 +93,6 @@ def acquire(instance: str, token: str) -> Decision:
 
 def release(instance: str, token: str) -> None:
     """The search `token` is over (read, or failed to start): the next one may go."""
-    from downloads.models import SearchGate
-
     SearchGate.objects.filter(instance=instance, in_flight_token=token).update(
         in_flight_token="", in_flight_until=None
     )
@@ -104,8 +101,6 @@ def release(instance: str, token: str) -> None:
 def forget_start(instance: str, token: str) -> None:
     """A granted search never reached slskd (it answered 429 or was unreachable): it does
     not count against the window."""
-    from downloads.models import SearchStart
-
     SearchStart.objects.filter(instance=instance, token=token[:64]).delete()
 
 
@@ -118,7 +113,6 @@ def pause(instance: str, seconds: float, reason: str) -> datetime:
     current = paused_until(instance)
     if current and current[0] >= until:
         return current[0]
-    from downloads.models import SearchGate
 
     SearchGate.objects.update_or_create(
         instance=instance, defaults={"paused_until": until, "pause_reason": reason[:200]}
@@ -127,15 +121,11 @@ def pause(instance: str, seconds: float, reason: str) -> datetime:
 
 
 def paused_until(instance: str) -> tuple[datetime, str] | None:
-    from downloads.models import SearchGate
-
     gate = SearchGate.objects.filter(instance=instance, paused_until__gt=clock.now()).first()
     return (gate.paused_until, gate.pause_reason) if gate else None
 
 
 def usage(instance: str) -> Usage:
-    from downloads.models import SearchStart
-
     now = clock.now()
     pause_now = paused_until(instance)
     used = SearchStart.objects.filter(
@@ -152,8 +142,6 @@ def usage(instance: str) -> Usage:
 
 def reset(instance: str | None = None) -> None:
     """Forget the gate (tests; an operator after a ban has passed)."""
-    from downloads.models import SearchGate, SearchStart
-
     gates = SearchGate.objects.all()
     starts = SearchStart.objects.all()
     if instance:

@@ -15,6 +15,7 @@ from downloads.client import SlskdClient
 from downloads.forms import SlskdSettingsForm
 from downloads.models import ACTIVE, Download, DownloadRun, SlskdSettings, Status
 from ops.jobs import ACTIVE_STATUSES
+from playlists.models import LibraryTrack, Playlist, PlaylistItem, Track
 
 RECENT = 50
 
@@ -24,15 +25,11 @@ def _download_for(request, pk: int) -> Download:
 
 
 def _playlist_for(request, pk: int):
-    from playlists.models import Playlist
-
     return get_object_or_404(Playlist, pk=pk, user=request.user)
 
 
 def _track_for(request, track_id: str):
     """A catalog track, only if it is in this person's library (their playlists or likes)."""
-    from playlists.models import LibraryTrack, PlaylistItem, Track
-
     in_library = (
         LibraryTrack.objects.filter(user=request.user, track_id=track_id).exists()
         or PlaylistItem.objects.filter(playlist__user=request.user, track_id=track_id).exists()
@@ -68,7 +65,6 @@ def index(request):
     context = _downloads_context(request)
     if request.htmx and request.GET.get("part") == "lists":
         return render(request, "downloads/index.html#lists", context)
-    from playlists.models import Playlist
 
     slskd = SlskdSettings.for_user(request.user)
     runs = DownloadRun.objects.filter(user=request.user).order_by("-created_at")[:5]

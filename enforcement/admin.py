@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from enforcement.executor import AlreadyRunning
 from enforcement.models import (
     ActionBatch,
     ActionChunk,
@@ -12,6 +13,8 @@ from enforcement.models import (
     BlocklistImport,
     EnforcementSettings,
 )
+from enforcement.rollback import RollbackNotAllowed
+from enforcement.tasks import queue_resume, queue_rollback
 from ops.jobs import JobStatus
 
 
@@ -71,9 +74,6 @@ class ActionBatchAdmin(ReadOnlyAdmin):
         description="Retry failed batches (they continue at their first unfinished chunk)"
     )
     def retry_batches(self, request, queryset):
-        from enforcement.executor import AlreadyRunning
-        from enforcement.tasks import queue_resume
-
         retried = 0
         for batch in queryset.filter(status=JobStatus.FAILED, dry_run=False):
             try:
@@ -84,10 +84,6 @@ class ActionBatchAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Roll back these batches (everything they removed)")
     def roll_back_batches(self, request, queryset):
-        from enforcement.executor import AlreadyRunning
-        from enforcement.rollback import RollbackNotAllowed
-        from enforcement.tasks import queue_rollback
-
         for batch in queryset:
             try:
                 rollback_batch, _ = queue_rollback(batch)

@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
+from ops.models import DeadLetter
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,8 +43,6 @@ def dead_letter(
     sender=None, task_id=None, exception=None, args=None, kwargs=None, einfo=None, **extra
 ) -> None:
     """Called once a task has failed for good (a Retry is not a failure)."""
-    from ops.models import DeadLetter
-
     _count("failed")
     close_old_connections()
     request = getattr(sender, "request", None)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from config.tasks import BEAT_HEARTBEAT_KEY
+# Written by config.tasks.beat_heartbeat every minute; here so ops needs nothing from config.
+BEAT_HEARTBEAT_KEY = "ops:beat-heartbeat"
 
 QUEUES = ("interactive", "default", "bulk")
 BEAT_STALE_SECONDS = 300
@@ -41,10 +43,9 @@ def redis_ok() -> bool | None:
 
 
 def broker_ok() -> bool:
-    from config.celery import app
-
+    # current_app is config.celery's app (config/__init__.py loads it at start).
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=1)
         return True
     except Exception:  # the broker is down or unreachable
@@ -89,10 +90,8 @@ def queue_lengths() -> dict[str, int | None]:
 
 
 def workers_online() -> list[str]:
-    from config.celery import app
-
     try:
-        replies = app.control.inspect(timeout=1.0).ping() or {}
+        replies = current_app.control.inspect(timeout=1.0).ping() or {}
     except Exception:  # no broadcast support (filesystem broker) or broker down
         return []
     return sorted(replies)

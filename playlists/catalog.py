@@ -12,12 +12,12 @@ writing the same track's links wait for each other instead of failing on the uni
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
 
+from core.text import fold
 from playlists import bulk
 from playlists.models import Album, AlbumArtist, Artist, ArtistRole, Track, TrackArtist
 from spotify import types
@@ -61,12 +61,6 @@ def normalise_isrc(value: str | None) -> str:
         return ""
     cleaned = "".join(ch for ch in value if ch not in " -\t").upper()
     return cleaned if len(cleaned) == 12 else ""
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: what the track table's search compares."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def _largest_image(images: tuple[types.Image, ...]) -> str:

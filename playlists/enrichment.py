@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core import clock
+from ops.jobs import ACTIVE_STATUSES, JobStatus
 from playlists import genres as genre_rules
 from playlists.matching import ACCEPT, REVIEW, Candidate, artist_distance, clean_title, judge
 from playlists.models import (
@@ -523,7 +524,6 @@ def enrich_library(
 def start_enrichment(user) -> tuple[Enrichment, bool]:
     from django.db import IntegrityError
 
-    from ops.jobs import ACTIVE_STATUSES
     from playlists.tasks import enrich_task
 
     try:
@@ -539,7 +539,6 @@ def start_enrichment(user) -> tuple[Enrichment, bool]:
 
 
 def run_enrichment_job(job: Enrichment) -> EnrichmentResult | None:
-    from ops.jobs import JobStatus
     from playlists.tasks import enrich_task
 
     job.start(step="Starting")

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from playlists.catalog import fold
+from core.text import fold
 from playlists.models import (
     EnrichmentStatus,
     FollowedArtist,

@@ -13,9 +13,10 @@ accepted silently.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+
+from core.text import fold
 
 ACCEPT_AT = 0.9
 REVIEW_AT = 0.7
@@ -43,11 +44,6 @@ VERSION_WORDS = frozenset(
 )
 DIFFERENT_VERSION_CAP = 0.89
 _SPACES = re.compile(r"\s+")
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def clean_title(title: str) -> str:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
+from ops.jobs import JobStatus, job_models
 from spotify import state
 from spotify.models import ApiCall, AppState, Connection, UserSeat, WaitlistEntry
 
@@ -22,8 +23,6 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resume these users' background jobs")
     def resume_jobs(self, request, queryset):
-        from ops.jobs import JobStatus, job_models
-
         users = list(queryset.values_list("user_id", flat=True))
         count = queryset.update(jobs_paused_at=None)
         for model in job_models():

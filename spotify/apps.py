@@ -14,7 +14,12 @@ class SpotifyConfig(AppConfig):
     verbose_name = "Spotify connection"
 
     def ready(self) -> None:
+        # Local: apps.py is imported before the models are loaded; ready() runs after.
+        from core import outbound
         from spotify import signals, tokens  # noqa: F401 - receivers
+        from spotify.ledger import call_ledger
 
+        # core imports no app: the ledger that every outbound request lands in is handed to it.
+        outbound.use_ledger(call_ledger)
         tokens.connect_encryption()
         post_migrate.connect(_create_cache_table, sender=self, dispatch_uid="tk-cache-table")

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
-from core import clock
-from core.database import DATABASE_ERRORS, reopen_database_connections
+from core import clock, outbound
+from core.outbound import CallContext
 from spotify import pacing, state, tokens
 from spotify.errors import (
     BadRequest,
@@ -41,7 +39,7 @@ from spotify.errors import (
     SpotifyError,
     TransportError,
 )
-from spotify.models import ApiCall
+from spotify.models import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -65,29 +63,15 @@ REMOVED_IN_DEVELOPMENT_MODE = {
     "DELETE /me/following",
 }
 
-_session: requests.Session | None = None
+# Spotify on the outbound kit: its session (User-Agent, pool) and ledger. Pacing, retries and
+# the budget are Spotify's own policy below (spotify.pacing and spotify.state), not the kit's.
+SERVICE = outbound.ServiceConfig(name="spotify", user_agent=USER_AGENT, pool_maxsize=16)
+
 _jitter = random.Random()
 
 
 def session() -> requests.Session:
-    global _session
-    if _session is None:
-        _session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-        _session.mount("https://", adapter)
-        _session.mount("http://", adapter)
-        _session.headers["User-Agent"] = USER_AGENT
-    return _session
-
-
-@dataclass(frozen=True)
-class CallContext:
-    """Who a call is for and why: fills the ledger and picks the pacing lane."""
-
-    user_id: int | None
-    purpose: str
-    job_id: str = ""
-    interactive: bool = False
+    return outbound.session(SERVICE)
 
 
 def _url(path: str) -> str:
@@ -128,25 +112,10 @@ def record(
     retry_after: int | None = None,
     app: str | None = None,
 ) -> None:
-    row = ApiCall(
-        at=clock.now(),
-        app=app or state.app_id(),
-        user_id=context.user_id,
-        method=method,
-        endpoint=endpoint[:120],
-        status=status,
-        duration_ms=max(int((clock.monotonic() - started) * 1000), 0),
-        retry_after=retry_after,
-        purpose=context.purpose,
-        job_id=context.job_id[:64],
+    """A ledger row for a Spotify request (`app`: "accounts" for the token service)."""
+    outbound.record(
+        SERVICE, context, method, endpoint, status, started, retry_after, app=app or state.app_id()
     )
-    try:
-        row.save(force_insert=True)
-    except DATABASE_ERRORS:
-        # The call was made: its row must survive a dropped connection, for the daily budget
-        # counts these rows. One more try on a fresh connection (none inside a transaction).
-        reopen_database_connections()
-        row.save(force_insert=True)
     if app is None:
         state.count_call()
 
@@ -156,8 +125,6 @@ OPERATOR_HOLD_RECHECK = timedelta(minutes=10)
 
 def _check_user(context: CallContext, endpoint: str) -> None:
     """Background work stops for a user whose Spotify grant is gone or whom an operator held."""
-    from spotify.models import Connection
-
     row = (
         Connection.objects.filter(user_id=context.user_id)
         .values("needs_reconnect_since", "jobs_paused_at")

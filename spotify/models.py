@@ -110,12 +110,18 @@ class Purpose(models.TextChoices):
     ENRICHMENT = "enrichment"
     INTERACTIVE = "interactive"
     AUTH = "auth"
+    DOWNLOADS = "downloads"
 
 
 class ApiCall(models.Model):
-    """The call ledger: one row per request sent to Spotify (or MusicBrainz, app "musicbrainz")."""
+    """The call ledger: one row per request sent to an outside service (core.outbound).
+
+    `service` says which ("spotify", "musicbrainz", "slskd"); `app` is the Spotify app id for
+    Spotify's rows ("accounts" for token refreshes) and the service's name for the others.
+    """
 
     at = models.DateTimeField()
+    service = models.CharField(max_length=32, default="spotify")
     app = models.CharField(max_length=64)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -131,6 +137,7 @@ class ApiCall(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["app", "at"]),
+            models.Index(fields=["service", "at"]),
             models.Index(fields=["job_id"]),
         ]
 

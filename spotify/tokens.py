@@ -17,7 +17,7 @@ from django.db.models.signals import post_init, post_save, pre_save
 
 from core import clock, crypto
 from spotify.errors import NeedsReconnect, ServerError, TransportError
-from spotify.models import Purpose
+from spotify.models import Connection, Purpose
 
 TOKEN_FIELDS = ("token", "token_secret")
 
@@ -98,7 +98,6 @@ def access_token(user_id: int, *, force: bool = False, stale: str | None = None)
         except NeedsReconnect as error:
             # Leave the lock normally, so its transaction keeps the ledger row of this call.
             revoked = error
-    from spotify.models import Connection
 
     connection, _ = Connection.objects.get_or_create(user_id=user_id)
     connection.mark_needs_reconnect(str(revoked))
@@ -129,7 +128,7 @@ def _refresh_lock(token_pk: int):
 
 
 def _refresh(user_id: int, locked: SocialToken) -> str:
-    from spotify.http import CallContext, record, session
+    from spotify.http import CallContext, record, session  # local: spotify.http imports tokens
 
     if not locked.token_secret:
         raise NeedsReconnect("no refresh token stored", endpoint=TOKEN_ENDPOINT)

@@ -1,4 +1,5 @@
-"""What the household's Spotify use looks like: for the usage page and admin."""
+"""What the household's Spotify use looks like, and the calls to every other outside service:
+for the usage page and admin."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Usage:
     per_day: list[dict]  # {"day", "total", <purpose>: n, "limited"}
     endpoints_today: list[dict]  # {"endpoint", "calls", "limited"}
     purposes: list[str]
+    services: list[dict]  # {"service", "label", "today", "week", "failed_today"}
 
     @property
     def budget_percent(self) -> int:
@@ -35,6 +37,35 @@ class Usage:
     @property
     def over_budget(self) -> bool:
         return self.used_today >= self.budget
+
+
+# Every service the outbound kit talks to, in the order the page lists them; a service the
+# ledger knows but this list does not (a new one) is still shown, after these.
+SERVICES = {"spotify": "Spotify", "musicbrainz": "MusicBrainz", "slskd": "slskd"}
+
+
+def per_service(since_day, today) -> list[dict]:
+    """Calls per outside service: today, since `since_day`, and today's failures (no answer,
+    5xx or 429)."""
+    rows = (
+        ApiCall.objects.filter(at__gte=since_day)
+        .values("service")
+        .annotate(
+            week=Count("id"),
+            today=Count("id", filter=Q(at__gte=today)),
+            failed_today=Count(
+                "id",
+                filter=Q(at__gte=today) & (Q(status=0) | Q(status=429) | Q(status__gte=500)),
+            ),
+        )
+    )
+    found = {row["service"]: row for row in rows}
+    names = list(SERVICES) + sorted(set(found) - set(SERVICES))
+    empty = {"today": 0, "week": 0, "failed_today": 0}
+    return [
+        {"service": name, "label": SERVICES.get(name, name), **empty, **found.get(name, {})}
+        for name in names
+    ]
 
 
 def summary(days: int = 7) -> Usage:
@@ -76,4 +107,5 @@ def summary(days: int = 7) -> Usage:
         per_day=[by_day[day] for day in sorted(by_day, reverse=True)],
         endpoints_today=list(endpoints),
         purposes=purposes,
+        services=per_service(today - timedelta(days=days - 1), today),
     )

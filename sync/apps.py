@@ -13,6 +13,6 @@ class SyncConfig(AppConfig):
 
 def _fail_stale_syncs_at_worker_start(**_kwargs) -> None:
     # A worker that starts may be the replacement of one that died mid-sync.
-    from sync.locks import fail_stale_syncs
+    from sync.locks import fail_stale_syncs  # local: apps.py loads before the models
 
     fail_stale_syncs()

@@ -41,6 +41,7 @@ from core import clock
 from core.logs import job_context
 from core.retry import TRANSIENT_ERRORS
 from ops.jobs import JobStatus
+from playlists import refresh
 from playlists.models import Playlist
 from spotify.client import PAGE_SIZE, SpotifyClient
 from spotify.errors import (
@@ -56,6 +57,7 @@ from spotify.models import ApiCall, Purpose
 from sync import plan as planner
 from sync import selection
 from sync.facts import LIKED_SONGS, load_base
+from sync.locks import start_sync
 from sync.models import BasePlaylist, ChildPlaylist, ExternalEdit, Outcome, SyncEvent, WriteMode
 from sync.rules import RuleError, normalise
 from sync.selection import playlists_referenced, select
@@ -557,8 +559,6 @@ class _Run:
 def mirror_base(playlist: Playlist, client: SpotifyClient, *, on_page=None) -> int:
     """Re-read a base playlist into the library mirror (through playlists.refresh, the one
     ingestion path). Nothing of the old mirror is replaced unless every page arrived."""
-    from playlists import refresh
-
     read = 0
 
     def pages():
@@ -637,8 +637,6 @@ def sync_base(
     Takes the same database lock as the Sync button: when a sync of this base is already in
     progress, returns that event and None.
     """
-    from sync.locks import start_sync
-
     event, created = start_sync(base, trigger=trigger, force=force, enqueue=False)
     if not created:
         return event, None

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from playlists.catalog import fold
+from core.text import fold
 
 MAX_DEPTH = 4
 MAX_CONDITIONS = 40

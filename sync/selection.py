@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from enforcement import blocklist
 from sync import rules
 from sync.facts import BaseContent, HistoryNeeds, Occurrence
 from sync.models import HISTORY_ORDERS, Order
@@ -19,12 +20,8 @@ from sync.rules import TrackFacts, compile_rules, conditions_in
 
 
 def blocked_track_ids(user) -> set[str]:
-    """Tracks the user's blocklist keeps out; empty until the blocklist (enforcement) exists."""
-    try:
-        from enforcement.blocklist import blocked_track_ids as lookup
-    except ImportError:
-        return set()
-    return set(lookup(user))
+    """Tracks the user's blocklist (enforcement) keeps out."""
+    return set(blocklist.blocked_track_ids(user))
 
 
 def playlists_referenced(trees) -> set[str]:

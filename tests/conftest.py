@@ -199,4 +199,56 @@ def fake_clock():
     fake = clock.FakeClock()
     clock.use(fake)
     yield fake
+    # The budget count is cached per day of *this* clock; fresh_spotify_state forgets it only
+    # after the real clock is back, which left the fake day's count behind in Redis.
+    from spotify import state
+
+    with contextlib.suppress(Exception):  # no database access: nothing was counted
+        state.forget()
     clock.reset()
+
+
+# --- who asks: the owner of an object, an outsider, staff ---------------------------------------
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create(username="owner")
+
+
+@pytest.fixture
+def owner_client(owner):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def outsider_client(django_user_model):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(django_user_model.objects.create(username="outsider"))
+    return client
+
+
+@pytest.fixture
+def staff_client(django_user_model):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(django_user_model.objects.create(username="staff", is_staff=True))
+    return client
+
+
+def outsider_answers(client, url: str) -> tuple[int, int]:
+    """(GET, POST) statuses for a URL of someone else's object. Each may be 405 (the view
+    takes only the other method), but at least one must be a real 404: a view that answers
+    405 to both never looked the object up, so it says nothing about ownership."""
+    return client.get(url).status_code, client.post(url).status_code
+
+
+def refused(answers: tuple[int, int]) -> bool:
+    return set(answers) <= {404, 405} and 404 in answers

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import Client
 
 from archive import conf
-from archive.management.commands.archive_bench import Command as ArchiveBench
 from archive.models import DailyListening, HistoryProfile, ImportJob, PlayEvent
+from archive.sample_history import write_history_files
 from bench.harness import Outcome, Stopwatch, scenario
 from bench.scenarios.common import calls, connect, sandbox_user
 from core import clock
@@ -37,10 +37,9 @@ def _import(user, records: int, *, min_ms_played: int | None = None) -> tuple[Im
     from archive.importer import create_job, run_import_job
     from archive.tasks import claim
 
-    bench = ArchiveBench()
     with tempfile.TemporaryDirectory() as folder:
         # Written by a child process, so making the JSON does not count in this one's memory.
-        files = bench._write_files(Path(folder), records, 20_000)
+        files = write_history_files(Path(folder), records, 20_000)
         options = {} if min_ms_played is None else {"min_ms_played": min_ms_played}
         with Stopwatch() as watch:
             job = claim(create_job(user, files, enqueue=False, **options).pk)

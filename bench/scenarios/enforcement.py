@@ -4,14 +4,14 @@ songs, 3,000 items across 40 playlists, 500 albums, 500 artists), then the rollb
 from __future__ import annotations
 
 from bench.harness import Outcome, scenario
-from enforcement.benchmark import BENCH_PACE, BENCH_RATE_LIMIT
+from bench.worlds.enforcement import BENCH_PACE, BENCH_RATE_LIMIT
 
 _run: dict = {}
 
 
 def _result() -> dict:
     if not _run:
-        from enforcement.benchmark import run_10k
+        from bench.worlds.enforcement import run_10k
 
         _run.update(run_10k())
     return _run

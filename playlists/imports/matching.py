@@ -14,7 +14,8 @@ matched one by one and saved as they go, so a pause (Spotify quota) resumes wher
 from __future__ import annotations
 
 from core import clock
-from playlists.catalog import CatalogWriter, fold, normalise_isrc
+from core.text import fold
+from playlists.catalog import CatalogWriter, normalise_isrc
 from playlists.matching import ACCEPT, REVIEW, Candidate, clean_title, judge
 from playlists.models import ImportRow, MatchStatus, PlaylistImport, Track
 from spotify import types

@@ -6,7 +6,7 @@ import re
 import pytest
 from allauth.socialaccount.models import SocialAccount
 
-from enforcement.benchmark import library_state
+from bench.worlds.enforcement import library_state
 from enforcement.models import ActionBatch, ItemKind
 from ops.jobs import JobStatus
 from tests.enforcement.conftest import make_scene, worker_process

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from bench.scenarios.common import connect
+from core import pacing as core_pacing
 from sandbox.spotify import mutations
-from spotify import pacing, state
+from spotify import state
 from spotify.errors import QuotaExceeded
 from sync.engine import sync_base
 from tests.chaos.scenes import base_with_one_child, child_uris, every_base_track_once
@@ -27,9 +28,9 @@ def redis_gone(settings, monkeypatch):
         }
     }
     settings.REDIS_URL = DEAD_REDIS
-    monkeypatch.setattr(pacing, "_redis_client", None)
+    monkeypatch.setattr(core_pacing, "_redis_client", None)
     yield
-    pacing._redis_client = None
+    core_pacing._redis_client = None
 
 
 def test_a_sync_with_redis_unreachable_completes_and_writes_nothing_twice(

@@ -25,6 +25,7 @@ from django.core.cache.backends.redis import RedisCache
 
 from bench.scenarios.common import connect
 from core import clock
+from core import pacing as core_pacing
 from ops.jobs import JobStatus
 from sandbox.spotify import faults, mutations
 from sandbox.spotify.seed import seed_playlist
@@ -113,18 +114,18 @@ def test_the_pace_holds_when_redis_goes_away_and_when_it_comes_back_empty(
     require_service(bool(settings.REDIS_URL), "REDIS_URL")
     settings.SPOTIFY_CALLS_PER_SECOND = 1.0
     app = state.app_id()
-    shared = pacing._redis()
+    shared = core_pacing._redis()
 
     assert pacing.reserve(app, interactive=False) == pytest.approx(0)
     assert pacing.reserve(app, interactive=False) == pytest.approx(1)
     # Redis goes away: this process goes on from the last slot Redis gave it, not from zero.
-    monkeypatch.setattr(pacing, "_redis_client", redis.Redis.from_url(DEAD_REDIS))
+    monkeypatch.setattr(core_pacing, "_redis_client", redis.Redis.from_url(DEAD_REDIS))
     assert pacing.reserve(app, interactive=False) == pytest.approx(2)
     # Redis comes back empty (restarted without persistence): still no slot sooner than the pace.
-    shared.delete(pacing._key(app, "background"), pacing._key(app, "interactive"))
-    monkeypatch.setattr(pacing, "_redis_client", shared)
+    shared.delete(core_pacing._key(app, "background"), core_pacing._key(app, "interactive"))
+    monkeypatch.setattr(core_pacing, "_redis_client", shared)
     assert pacing.reserve(app, interactive=False) == pytest.approx(3)
-    assert float(shared.get(pacing._key(app, "background"))) == pytest.approx(
+    assert float(shared.get(core_pacing._key(app, "background"))) == pytest.approx(
         fake_clock.now().timestamp() + 4
     )
 
@@ -272,15 +273,15 @@ def test_the_musicbrainz_pace_holds_when_redis_goes_away_and_when_it_comes_back_
 
     require_service(bool(settings.REDIS_URL), "REDIS_URL")
     musicbrainz.reset()
-    shared = musicbrainz._redis()
+    shared = core_pacing._redis()
     gap = musicbrainz.INTERVAL_SECONDS
     try:
         assert musicbrainz.reserve() == pytest.approx(0)
         assert musicbrainz.reserve() == pytest.approx(gap)
-        monkeypatch.setattr(musicbrainz, "_redis_client", redis.Redis.from_url(DEAD_REDIS))
+        monkeypatch.setattr(core_pacing, "_redis_client", redis.Redis.from_url(DEAD_REDIS))
         assert musicbrainz.reserve() == pytest.approx(2 * gap)
-        shared.delete(musicbrainz._key())  # back, and empty
-        monkeypatch.setattr(musicbrainz, "_redis_client", shared)
+        shared.delete(core_pacing._key(musicbrainz.APP, "background"))  # back, and empty
+        monkeypatch.setattr(core_pacing, "_redis_client", shared)
         assert musicbrainz.reserve() == pytest.approx(3 * gap)
     finally:
         musicbrainz.reset()

@@ -1,6 +1,7 @@
 """The slskd client and its chokepoint: exact payloads with `responses`, behaviour against the
 sandbox slskd on the live server."""
 
+import dataclasses
 import json
 import uuid
 
@@ -62,7 +63,8 @@ def test_every_request_has_connect_and_read_timeouts(client, monkeypatch):
         raise requests.ConnectTimeout("no answer")
 
     monkeypatch.setattr(http.session(), "request", fake_request)
-    monkeypatch.setattr(http, "RETRY_PAUSE_SECONDS", 0)
+    no_pause = dataclasses.replace(http.SERVICE.retry, backoff_base=0)
+    monkeypatch.setattr(http, "SERVICE", dataclasses.replace(http.SERVICE, retry=no_pause))
     with pytest.raises(TransportError) as caught:
         client.search(str(uuid.uuid4()))
     assert seen["timeout"] == (http.CONNECT_TIMEOUT, http.READ_TIMEOUT)

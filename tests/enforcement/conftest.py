@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from bench.scenarios.common import connect, sandbox_user
-from enforcement.benchmark import World, block_artists, library_state, seed_world
+from bench.worlds.enforcement import World, block_artists, library_state, seed_world
 from playlists.refresh import refresh_library
 from tests.conftest import worker_process as shared_worker_process
 

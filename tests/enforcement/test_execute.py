@@ -2,7 +2,7 @@
 
 import pytest
 
-from enforcement.benchmark import expected_after, library_state
+from bench.worlds.enforcement import expected_after, library_state
 from enforcement.executor import execute
 from enforcement.models import ActionChunk, ChunkStatus, ItemKind, ItemStatus
 from enforcement.planner import plan

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from bench.worlds.enforcement import expected_after, library_state
 from core import clock
 from enforcement.automatic import due_users, run_automatic
-from enforcement.benchmark import expected_after, library_state
 from enforcement.executor import execute, resume, run
 from enforcement.models import (
     ActionChunk,

@@ -7,7 +7,7 @@ from functools import partial
 import pytest
 from django.db import transaction
 
-from enforcement.benchmark import expected_after, library_state
+from bench.worlds.enforcement import expected_after, library_state
 from enforcement.executor import arm
 from enforcement.models import ActionBatch, ActionChunk, ChunkStatus, ItemStatus
 from enforcement.planner import plan

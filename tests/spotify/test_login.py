@@ -7,7 +7,7 @@ from django.db import connection
 
 from core import crypto
 from sandbox.spotify.models import IssuedToken
-from spotify.models import Connection, UserSeat, WaitlistEntry
+from spotify.models import ApiCall, Connection, UserSeat, WaitlistEntry
 from tests.conftest import login_through_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,6 +35,9 @@ def test_login_through_the_sandbox_ends_on_the_dashboard_with_an_encrypted_token
     assert raw_access.startswith(crypto.PREFIX)
     assert UserSeat.objects.get(user=account.user).number == 1
     assert Connection.objects.filter(user=account.user).exists()
+    # The login's profile read is a Spotify call like any other: in the ledger.
+    login_calls = ApiCall.objects.filter(purpose="auth", endpoint="GET /me")
+    assert list(login_calls.values_list("service", "status")) == [("spotify", 200)]
 
 
 def test_logging_in_twice_reuses_the_account(client, sandbox_site, sandbox_users):

@@ -8,14 +8,12 @@ Both create their own user ("bench-archive-…") and leave the rows behind for i
 
 from __future__ import annotations
 
-import json
 import os
-import random
 import resource
 import statistics
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -24,10 +22,10 @@ from django.db import connection
 from django.test import Client
 
 from archive import conf
-from archive.models import HistoryProfile
-from archive.spotify_export import LocalFile
-
-FILE_RECORDS = 25_000  # about what one of Spotify's ~12 MB files holds
+from archive.importer import create_job, run_import_job
+from archive.models import DailyListening, HistoryProfile
+from archive.sample_history import write_history_files
+from archive.tasks import claim
 
 
 def cpu_seconds() -> float:
@@ -37,61 +35,6 @@ def cpu_seconds() -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def fake_history(records: int, tracks: int, seed: int = 7):
-    """Extended-history records, oldest first, ~3.5 minutes apart with nightly breaks."""
-    rng = random.Random(seed)
-    moment = datetime(2016, 1, 1, 8, tzinfo=UTC)
-    weights = [1 / (rank + 1) for rank in range(tracks)]  # a few favourites, a long tail
-    numbers = rng.choices(range(tracks), weights=weights, k=records)
-    for index, number in enumerate(numbers):
-        moment += timedelta(seconds=rng.randint(150, 260))
-        if moment.hour >= 23:
-            moment += timedelta(hours=9)
-        kind = index % 50
-        yield {
-            "ts": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "platform": "Android OS",
-            "ms_played": rng.randint(5_000, 260_000),
-            "conn_country": "DE",
-            "ip_addr": "192.0.2.1",
-            "master_metadata_track_name": f"Song {number}",
-            "master_metadata_album_artist_name": f"Artist {number % 2000}",
-            "master_metadata_album_album_name": f"Album {number % 6000}",
-            "spotify_track_uri": None if kind == 0 else f"spotify:track:bench{number:017d}",
-            "episode_name": "An episode" if kind == 0 else None,
-            "episode_show_name": "A show" if kind == 0 else None,
-            "spotify_episode_uri": "spotify:episode:x" if kind == 0 else None,
-            "audiobook_title": None,
-            "audiobook_uri": None,
-            "audiobook_chapter_uri": None,
-            "audiobook_chapter_title": None,
-            "reason_start": "trackdone",
-            "reason_end": "trackdone",
-            "shuffle": bool(index % 2),
-            "skipped": False,
-            "offline": False,
-            "offline_timestamp": 0,
-            "incognito_mode": False,
-        }
-
-
-def _file_number(path: Path) -> int:
-    return int(path.stem.rsplit("_", 1)[1])
-
-
-def _write_history(folder: Path, records: int, tracks: int) -> None:
-    batch, number = [], 0
-    for record in fake_history(records, tracks):
-        batch.append(record)
-        if len(batch) == FILE_RECORDS:
-            (folder / f"Streaming_History_Audio_{number}.json").write_text(
-                json.dumps(batch, indent=2)
-            )
-            batch, number = [], number + 1
-    if batch:
-        (folder / f"Streaming_History_Audio_{number}.json").write_text(json.dumps(batch, indent=2))
 
 
 class Command(BaseCommand):
@@ -122,23 +65,9 @@ class Command(BaseCommand):
         )
         return user
 
-    def _write_files(self, folder: Path, records: int, tracks: int) -> list[LocalFile]:
-        # In a child process, so building the JSON does not count in this one's peak memory.
-        import multiprocessing
-
-        child = multiprocessing.get_context("fork").Process(
-            target=_write_history, args=(folder, records, tracks)
-        )
-        child.start()
-        child.join()
-        return [LocalFile(path) for path in sorted(folder.glob("*.json"), key=_file_number)]
-
     def bench_import(self, records: int, tracks: int) -> None:
-        from archive.importer import create_job, run_import_job
-        from archive.tasks import claim
-
         with tempfile.TemporaryDirectory() as tmp:
-            files = self._write_files(Path(tmp), records, tracks)
+            files = write_history_files(Path(tmp), records, tracks)
             size = sum(f.path.stat().st_size for f in files)
             user = self._user("import")
             baseline = peak_rss_mb()
@@ -166,10 +95,6 @@ class Command(BaseCommand):
         )
 
     def bench_stats(self, plays: int, tracks: int, requests: int, reuse: bool) -> None:
-        from archive.importer import create_job, run_import_job
-        from archive.models import DailyListening
-        from archive.tasks import claim
-
         user = None
         if reuse:
             user = (
@@ -181,7 +106,7 @@ class Command(BaseCommand):
         if user is None:
             user = self._user("stats")
             with tempfile.TemporaryDirectory() as tmp:
-                files = self._write_files(Path(tmp), plays, tracks)
+                files = write_history_files(Path(tmp), plays, tracks)
                 job = claim(create_job(user, files, min_ms_played=0, enqueue=False).pk)
                 conf.import_slice_seconds = lambda: 10**9
                 run_import_job(job)

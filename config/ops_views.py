@@ -1,3 +1,6 @@
+"""The activity page (a person's jobs) and the operator page: they read every app (jobs,
+health, dead letters, Spotify usage), so they sit with the URLs above the apps, not in ops."""
+
 from datetime import timedelta
 
 from django.contrib.admin.views.decorators import staff_member_required

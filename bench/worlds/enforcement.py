@@ -5,7 +5,7 @@ artists, playlists) with content by a set of "blocked" artists and clean content
 plan is known in advance. `library_state(owner)` reads the sandbox library back for comparisons
 (sets, and every playlist's order). Tests and the benchmark share them.
 
-    python -m enforcement.benchmark     # the 10,000-action run against a rate-limited sandbox
+    python -m bench.worlds.enforcement     # the 10,000-action run against a rate-limited sandbox
 
 The benchmark starts the sandbox in its own gunicorn process with a rolling 30-second window
 (SANDBOX_FAULTS rate_limit), paces Tunekeeper at SPOTIFY_CALLS_PER_SECOND under it, and reports

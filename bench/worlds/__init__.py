@@ -1,0 +1,1 @@
+"""The worlds benchmarks (and some tests) build: sandbox libraries with known content."""
