@@ -193,6 +193,8 @@ SPOTIFY_API_MODE = env_choice("SPOTIFY_API_MODE", "development", ("development",
 SANDBOX_BASE_URL = env_url("SANDBOX_BASE_URL", f"{SITE_URL}/sandbox-spotify")
 # The sandbox's fault knobs (sandbox/spotify/faults.py), e.g. {"latency_ms": 150}.
 SANDBOX_FAULTS = env_json_object("SANDBOX_FAULTS")
+# The sandbox MusicBrainz's knobs (sandbox/musicbrainz/knobs.py), e.g. {"min_interval": 0}.
+SANDBOX_MUSICBRAINZ_FAULTS = env_json_object("SANDBOX_MUSICBRAINZ_FAULTS")
 if SPOTIFY_SANDBOX:
     SPOTIFY_CLIENT_ID = "tunekeeper-sandbox"
     SPOTIFY_CLIENT_SECRET = "sandbox-secret"

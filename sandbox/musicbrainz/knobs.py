@@ -21,27 +21,36 @@ class Knobs:
 
 
 _lock = threading.Lock()
-_knobs = Knobs()
+_knobs: Knobs | None = None  # from settings.SANDBOX_MUSICBRAINZ_FAULTS on first use
 _last_seen: dict[str, float] = {}
 _scripted: deque[tuple[int, int | None]] = deque()
 _log: list[dict] = []
 
 
+def _from_settings() -> Knobs:
+    return Knobs(**(getattr(settings, "SANDBOX_MUSICBRAINZ_FAULTS", None) or {}))
+
+
 def current() -> Knobs:
-    return _knobs
+    global _knobs
+    with _lock:
+        if _knobs is None:
+            _knobs = _from_settings()
+        return _knobs
 
 
 def configure(**changes) -> Knobs:
     global _knobs
+    knobs = current()
     with _lock:
-        _knobs = replace(_knobs, **changes)
+        _knobs = replace(knobs, **changes)
         return _knobs
 
 
 def reset() -> None:
     global _knobs
     with _lock:
-        _knobs = Knobs(**getattr(settings, "SANDBOX_MUSICBRAINZ_FAULTS", {}))
+        _knobs = _from_settings()
         _last_seen.clear()
         _scripted.clear()
         _log.clear()
@@ -61,6 +70,7 @@ def admit(client: str, path: str) -> tuple[int, int | None] | None:
     """None to serve the request, or (status, retry_after) to refuse it. Every request is
     logged with its outcome."""
     now = time.monotonic()
+    knobs = current()
     with _lock:
         refusal = None
         if _scripted:
@@ -68,11 +78,11 @@ def admit(client: str, path: str) -> tuple[int, int | None] | None:
         else:
             last = _last_seen.get(client)
             # A little slack for clock jitter on a client that paces itself at exactly 1/s.
-            if _knobs.min_interval and last is not None and now - last < _knobs.min_interval * 0.9:
+            if knobs.min_interval and last is not None and now - last < knobs.min_interval * 0.9:
                 refusal = (503, 1)
             else:
                 _last_seen[client] = now
         _log.append({"path": path, "client": client, "status": refusal[0] if refusal else 200})
-    if _knobs.latency_ms:
-        time.sleep(_knobs.latency_ms / 1000)
+    if knobs.latency_ms:
+        time.sleep(knobs.latency_ms / 1000)
     return refusal
