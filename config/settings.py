@@ -203,7 +203,7 @@ if SPOTIFY_SANDBOX:
     # The browser is sent here; a path keeps it on whatever host the person opened.
     SPOTIFY_AUTHORIZE_URL = "/sandbox-spotify/accounts/authorize"
     # "Open in Spotify" links go to the sandbox's own pages (there is no open.spotify.com entry).
-    SPOTIFY_OPEN_URL = "/sandbox-spotify/open"
+    SPOTIFY_OPEN_URL = f"{SANDBOX_BASE_URL}/open"
 else:
     SPOTIFY_API_BASE_URL = "https://api.spotify.com/v1"
     SPOTIFY_ACCOUNTS_BASE_URL = "https://accounts.spotify.com"
