@@ -66,6 +66,10 @@ class TransportError(SlskdError):
     transient = True
 
 
+class NotConfigured(SlskdError):
+    """No slskd URL at all (production without SLSKD_URL): nothing to retry until one is set."""
+
+
 class SearchesPaused(SlskdError):
     """Searching on this slskd waits until `until` (the throttle, or a suspected flood ban)."""
 
