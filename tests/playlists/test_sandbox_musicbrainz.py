@@ -135,3 +135,13 @@ def test_fault_knobs_script_answers(sandbox_musicbrainz):
     answers = [session.get(url, timeout=10) for _ in range(3)]
     assert [a.status_code for a in answers] == [503, 503, 200]
     assert answers[0].headers["Retry-After"] == "7"
+
+
+def test_enrichment_at_its_own_pace_never_trips_the_sandbox_limit(world, sandbox_musicbrainz):
+    """Both sides at their real pace (the client 1.1 s apart, the sandbox 1 request/s): no 503."""
+    user, _ = world
+    refresh_library(user)
+    result = enrich_library(user, limit=3)
+    answered = [entry["status"] for entry in knobs.requests()]
+    assert result.tracks == 3 and len(answered) == result.requests >= 4
+    assert 503 not in answered and set(answered) <= {200, 404}
