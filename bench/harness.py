@@ -28,6 +28,7 @@ def configure_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("SECRET_KEY", "bench-only-not-secret")
     env["DEBUG"] = "false"
+    env["SANDBOX"] = "true"  # the bench's Spotify is the sandbox, with DEBUG off
     env["TUNEKEEPER_VAR_DIR"] = str(ROOT / "var" / "bench")
     env.setdefault("SPOTIFY_CALLS_PER_SECOND", "1000")
     env.setdefault("SPOTIFY_DAILY_BUDGET", "10000000")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config import sandboxes
 from config.env import (
     database_from_url,
     env_bool,
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "spotify.context_processors.spotify_banners",
+                "config.context_processors.sandbox_banner",
             ],
         },
     },
@@ -175,11 +177,25 @@ SPOTIFY_CLIENT_ID = env_str("SPOTIFY_CLIENT_ID")
 SPOTIFY_CLIENT_SECRET = env_str("SPOTIFY_CLIENT_SECRET")
 if SPOTIFY_CLIENT_SECRET and not SPOTIFY_CLIENT_ID:
     raise ImproperlyConfigured("SPOTIFY_CLIENT_SECRET is set but SPOTIFY_CLIENT_ID is not")
-SPOTIFY_SANDBOX = not SPOTIFY_CLIENT_ID
+SLSKD_URL = env_str("SLSKD_URL").rstrip("/")
+MUSICBRAINZ_CONTACT = env_str("MUSICBRAINZ_CONTACT")
+# Which sandboxes this site serves (config/sandboxes.py has the rule): under DEBUG each one whose
+# real service is unconfigured; with DEBUG off only with SANDBOX=true, never beside real Spotify.
+SANDBOXES = sandboxes.decide(
+    debug=DEBUG,
+    sandbox=env_bool("SANDBOX", False),
+    spotify_configured=bool(SPOTIFY_CLIENT_ID),
+    slskd_configured=bool(SLSKD_URL),
+)
+# The "this is a sandbox, not a real deployment" banner on every page (DEBUG off, SANDBOX=true).
+SANDBOX_BANNER = SANDBOXES.banner
+SPOTIFY_SANDBOX = SANDBOXES.spotify
 SPOTIFY_API_MODE = env_choice("SPOTIFY_API_MODE", "development", ("development", "extended"))
 SANDBOX_BASE_URL = env_url("SANDBOX_BASE_URL", f"{SITE_URL}/sandbox-spotify")
 # The sandbox's fault knobs (sandbox/spotify/faults.py), e.g. {"latency_ms": 150}.
 SANDBOX_FAULTS = env_json_object("SANDBOX_FAULTS")
+# The sandbox MusicBrainz's knobs (sandbox/musicbrainz/knobs.py), e.g. {"min_interval": 0}.
+SANDBOX_MUSICBRAINZ_FAULTS = env_json_object("SANDBOX_MUSICBRAINZ_FAULTS")
 if SPOTIFY_SANDBOX:
     SPOTIFY_CLIENT_ID = "tunekeeper-sandbox"
     SPOTIFY_CLIENT_SECRET = "sandbox-secret"
@@ -187,10 +203,13 @@ if SPOTIFY_SANDBOX:
     SPOTIFY_ACCOUNTS_BASE_URL = f"{SANDBOX_BASE_URL}/accounts"
     # The browser is sent here; a path keeps it on whatever host the person opened.
     SPOTIFY_AUTHORIZE_URL = "/sandbox-spotify/accounts/authorize"
+    # "Open in Spotify" links go to the sandbox's own pages (there is no open.spotify.com entry).
+    SPOTIFY_OPEN_URL = f"{SANDBOX_BASE_URL}/open"
 else:
     SPOTIFY_API_BASE_URL = "https://api.spotify.com/v1"
     SPOTIFY_ACCOUNTS_BASE_URL = "https://accounts.spotify.com"
     SPOTIFY_AUTHORIZE_URL = "https://accounts.spotify.com/authorize"
+    SPOTIFY_OPEN_URL = "https://open.spotify.com"
 
 # Spotify's reference §4: what Tunekeeper reads and writes.
 SPOTIFY_SCOPES = [
@@ -239,9 +258,12 @@ def _token_keys() -> list[bytes]:
 
 
 TOKEN_ENCRYPTION_KEYS = _token_keys()
-MUSICBRAINZ_CONTACT = env_str("MUSICBRAINZ_CONTACT")
-# slskd for downloads; no SLSKD_URL: the sandbox slskd at /sandbox-slskd/ (sandbox.slskd).
-SLSKD_URL = env_str("SLSKD_URL").rstrip("/")
+if SANDBOXES.musicbrainz and not MUSICBRAINZ_CONTACT:
+    # No MUSICBRAINZ_CONTACT: enrichment asks the sandbox MusicBrainz served by this site.
+    MUSICBRAINZ_BASE_URL = f"{SITE_URL}/sandbox-musicbrainz/ws/2"
+    MUSICBRAINZ_CONTACT = "sandbox@tunekeeper.invalid"
+# slskd for downloads (SLSKD_URL above); unset: the sandbox slskd at /sandbox-slskd/ where
+# SANDBOXES allows it.
 SLSKD_API_KEY = env_str("SLSKD_API_KEY")
 # The key the sandbox slskd accepts (slskd keys are 16 to 255 characters).
 SANDBOX_SLSKD_API_KEY = "sandbox-slskd-api-key-0000"

@@ -8,6 +8,8 @@ test database the test run created, not the developer's own.
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+# The tests run with DEBUG off and need the sandboxes (config/sandboxes.py).
+os.environ.setdefault("SANDBOX", "true")
 
 from config.env import env_float
 from config.settings import *  # noqa: F403
@@ -20,6 +22,10 @@ from config.settings import (
     VAR_DIR,
 )
 
+# Enrichment tests speak to musicbrainz.org through `responses` and set MUSICBRAINZ_CONTACT
+# themselves; the MusicBrainz sandbox's tests point MUSICBRAINZ_BASE_URL at the live server.
+MUSICBRAINZ_BASE_URL = "https://musicbrainz.org/ws/2"
+MUSICBRAINZ_CONTACT = ""
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tasks that exist only for the tests (the test worker runs with these settings).
 CELERY_IMPORTS = ("tests.e2e.fixture_tasks",)

@@ -29,7 +29,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.SPOTIFY_SANDBOX:
+# Only the sandboxes settings.SANDBOXES allows (config/sandboxes.py); the rest answer 404.
+if settings.SANDBOXES.spotify:
     urlpatterns.append(path("sandbox-spotify/", include("sandbox.spotify.urls")))
-if not settings.SLSKD_URL:
+if settings.SANDBOXES.slskd:
     urlpatterns.append(path("sandbox-slskd/", include("sandbox.slskd.urls")))
+if settings.SANDBOXES.musicbrainz:
+    urlpatterns.append(path("sandbox-musicbrainz/", include("sandbox.musicbrainz.urls")))

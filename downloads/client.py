@@ -16,7 +16,14 @@ from urllib.parse import quote
 
 from core.cache import fail_safe_cache as cache
 from downloads import http
-from downloads.errors import Conflict, NotFound, SlskdError, TransportError, Unauthorized
+from downloads.errors import (
+    Conflict,
+    NotConfigured,
+    NotFound,
+    SlskdError,
+    TransportError,
+    Unauthorized,
+)
 from downloads.types import (
     Enqueued,
     PeerResponse,
@@ -51,6 +58,8 @@ def _transfers_in(data: object) -> list[Transfer]:
 
 
 def _brief(error: SlskdError) -> str:
+    if isinstance(error, NotConfigured):
+        return "no slskd URL: set your slskd's URL below (or SLSKD_URL for the household)"
     if isinstance(error, TransportError):
         return "no answer (refused, unreachable or timed out)"
     return f"HTTP {error.status}" if error.status else type(error).__name__

@@ -53,6 +53,10 @@ class TransportError(SlskdError, TransientError):
     """Timeout or connection failure: slskd is unreachable or hung."""
 
 
+class NotConfigured(SlskdError, PermanentError):
+    """No slskd URL at all (production without SLSKD_URL): nothing to retry until one is set."""
+
+
 class SearchesPaused(SlskdError, Deferred):
     """Searching on this slskd waits until `until` (the throttle, or a suspected flood ban)."""
 

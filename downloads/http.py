@@ -26,6 +26,7 @@ from downloads.errors import (
     BadRequest,
     Busy,
     Conflict,
+    NotConfigured,
     NotFound,
     NotLoggedIn,
     ServerError,
@@ -118,6 +119,11 @@ def call(
     `label` is the endpoint template for logs and errors ("GET /searches/{id}"). Statuses in
     `accept` are returned instead of raised (e.g. 404 on a delete that may already be done).
     """
+    if not endpoint.base_url:
+        raise NotConfigured(
+            f"{label}: no slskd URL (set SLSKD_URL, or your own in the download settings)",
+            endpoint=label,
+        )
     url = endpoint.base_url + (API_PREFIX if api else "") + path
     headers = {"X-API-Key": endpoint.api_key} if endpoint.api_key else {}
     if json is not None:

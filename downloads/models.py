@@ -27,8 +27,13 @@ class Preset(models.TextChoices):
 
 
 def default_base_url() -> str:
-    """SLSKD_URL, or the sandbox slskd served by this site when none is configured."""
-    return (settings.SLSKD_URL or f"{settings.SITE_URL}{SANDBOX_PATH}").rstrip("/")
+    """SLSKD_URL, or the sandbox slskd where this site serves it (config/sandboxes.py); else
+    none: a production site without SLSKD_URL has no slskd until a person sets their own."""
+    if settings.SLSKD_URL:
+        return settings.SLSKD_URL.rstrip("/")
+    if settings.SANDBOXES.slskd:
+        return f"{settings.SITE_URL}{SANDBOX_PATH}".rstrip("/")
+    return ""
 
 
 def default_api_key() -> str:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 
 from ops.jobs import Job, one_active_per
+from spotify import links
 
 SPOTIFY_ID_LENGTH = 32  # Spotify ids are 22 base62 characters; a little room for odd ones
 
@@ -406,6 +407,10 @@ class PlaylistImport(Job):
 
     class Meta:
         ordering = ["-created_at"]
+
+    @property
+    def spotify_url(self) -> str:
+        return links.open_url("playlist", self.spotify_playlist_id)
 
     def __str__(self) -> str:
         return f"import {self.name!r} for {self.user_id}"

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 
 from ops.jobs import ACTIVE_STATUSES, Job, one_active_per
+from spotify import links
 
 
 def default_rules() -> dict:
@@ -168,7 +169,7 @@ class ChildPlaylist(models.Model):
 
     @property
     def url(self) -> str:
-        return f"https://open.spotify.com/playlist/{self.spotify_id}" if self.spotify_id else ""
+        return links.open_url("playlist", self.spotify_id)
 
 
 class Trigger(models.TextChoices):

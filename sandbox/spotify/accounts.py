@@ -4,11 +4,13 @@ import base64
 import hashlib
 import secrets
 from datetime import timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,9 +26,19 @@ def _redirect_with(redirect_uri: str, **params: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{redirect_uri}{separator}{urlencode(params)}")
 
 
-def _valid_redirect_uri(uri: str) -> bool:
-    parts = urlsplit(uri)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+def registered_redirect_uris(request) -> set[str]:
+    """The redirect URIs the sandbox client has registered, as a Spotify app lists them: the
+    site's own login callback, on SITE_URL and on the host serving this sandbox (which is this
+    site, opened as 127.0.0.1 or localhost). Anything else is refused, never redirected to."""
+    callback = reverse("spotify_callback")
+    return {
+        f"{settings.SITE_URL.rstrip('/')}{callback}",
+        request.build_absolute_uri(callback),
+    }
+
+
+def _valid_redirect_uri(request, uri: str) -> bool:
+    return uri in registered_redirect_uris(request)
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,7 +48,8 @@ def authorize(request):
     redirect_uri = params.get("redirect_uri", "")
     if client_id not in SANDBOX_CLIENT_IDS:
         return HttpResponseBadRequest("INVALID_CLIENT: Invalid client")
-    if not _valid_redirect_uri(redirect_uri):
+    if not _valid_redirect_uri(request, redirect_uri):
+        # Spotify's words for it; a page, not a redirect, so the sandbox is no open redirect.
         return HttpResponseBadRequest("INVALID_CLIENT: Invalid redirect URI")
     if params.get("response_type") != "code":
         return _redirect_with(redirect_uri, error="unsupported_response_type")

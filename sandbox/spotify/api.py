@@ -11,6 +11,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
 from core import clock
@@ -124,13 +125,17 @@ def route(**handlers):
     return view
 
 
-def json_body(request) -> dict:
+def json_body(request, *, list_means: str | None = None) -> dict:
+    """The JSON object body. `list_means`: Spotify also takes a bare JSON array there, meaning
+    that key (`POST /playlists/{id}/items` with `["spotify:track:…"]`, as spotipy sends it)."""
     if not request.body:
         return {}
     try:
         body = json.loads(request.body)
     except ValueError:
         raise ApiError(400, "Error parsing JSON.") from None
+    if list_means is not None and isinstance(body, list):
+        return {list_means: body}
     if not isinstance(body, dict):
         raise ApiError(400, "Error parsing JSON.")
     return body
@@ -223,4 +228,14 @@ def me(request, user):
 
 @csrf_exempt
 def not_found(request, *args, **kwargs):
+    # Spotify serves `/v1/me/` and `/v1/albums/?ids=` as `/v1/me` and `/v1/albums` (spotipy
+    # sends the trailing slash on several calls), so try the path without it first.
+    if request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info.rstrip("/"))
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            request.resolver_match = match
+            return match.func(request, *match.args, **match.kwargs)
     return api_error(404, "Service not found")

@@ -234,7 +234,7 @@ def _uris_from(request, body: dict):
 
 @requires(*MODIFY_SCOPES)
 def add_items(request, user, playlist_id):
-    body = json_body(request)
+    body = json_body(request, list_means="uris")
     uris = _uris_from(request, body)
     if not uris:
         raise ApiError(400, "No uris provided")
@@ -268,7 +268,7 @@ def add_items(request, user, playlist_id):
 
 @requires(*MODIFY_SCOPES)
 def update_items(request, user, playlist_id):
-    body = json_body(request)
+    body = json_body(request, list_means="uris")
     reorder = any(key in body for key in ("range_start", "insert_before", "range_length"))
     uris = _uris_from(request, body)
     if reorder and uris is not None:

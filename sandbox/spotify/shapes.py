@@ -255,6 +255,9 @@ class Shapes:
             "images": self.images("playlist", playlist.spotify_id, sizes=(640,)),
             "name": playlist.name,
             "owner": self.playlist_owner(playlist.owner),
+            # Spotify sends it (null unless a colour was picked) though its API description
+            # leaves it out; tekore's playlist models require it.
+            "primary_color": None,
             "public": playlist.public,
             "snapshot_id": playlist.snapshot_id,
             "type": "playlist",
@@ -295,11 +298,15 @@ class Shapes:
         elif item.track is None:
             content = None  # unavailable: Spotify sends the row with a null item
         else:
-            content = self.track(item.track)
+            # A track on a playlist carries `episode`/`track` flags, undescribed but sent.
+            content = {**self.track(item.track), "episode": False, "track": True}
         data = {
             "added_at": iso(item.added_at),
             "added_by": self.playlist_user(item.added_by),
             "is_local": item.is_local,
+            # Sent by Spotify on every row though its API description leaves them out.
+            "primary_color": None,
+            "video_thumbnail": {"url": None},
         }
         for key in keys:
             data[key] = content

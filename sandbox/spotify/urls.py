@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sandbox.spotify import accounts, api, catalog_api, library_api, playlists_api
+from sandbox.spotify import accounts, api, catalog_api, library_api, pages, playlists_api
 
 app_name = "sandbox"
 
@@ -11,6 +11,11 @@ urlpatterns = [
         r"^images/(?P<kind>album|artist|playlist)/(?P<spotify_id>[0-9A-Za-z]{22})/(?P<size>[0-9]{1,4})\.svg$",
         catalog_api.image,
         name="image",
+    ),
+    re_path(
+        r"^open/(?P<kind>playlist|track|album|artist)/(?P<spotify_id>[0-9A-Za-z]{22})$",
+        pages.open_page,
+        name="open",
     ),
     path("v1/me", api.me, name="me"),
     path("v1/me/playlists", playlists_api.my_playlists, name="my-playlists"),

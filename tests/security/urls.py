@@ -7,8 +7,15 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Prefixes whose views are not Tunekeeper's own pages: Django admin (staff only, its own
-# checks), allauth's account views, the sandbox Spotify (it plays a third party), static files.
-FOREIGN_PREFIXES = ("admin/", "accounts/", "sandbox-spotify/", "sandbox-slskd/", "static/")
+# checks), allauth's account views, the sandboxes (they play third parties), static files.
+FOREIGN_PREFIXES = (
+    "admin/",
+    "accounts/",
+    "sandbox-spotify/",
+    "sandbox-slskd/",
+    "sandbox-musicbrainz/",
+    "static/",
+)
 PUBLIC_NAMES = {"landing", "healthz", "waitlist"}
 
 
