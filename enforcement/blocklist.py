@@ -35,8 +35,10 @@ MAX_REFERENCES = 500
 
 
 def entries_of(user):
-    """Entries of the user's enabled blocklists."""
-    return BlockEntry.objects.filter(blocklist__user=user, blocklist__enabled=True)
+    """Entries of the user's enabled blocklists (a deleted list's entries wait in the trash)."""
+    return BlockEntry.objects.filter(
+        blocklist__user=user, blocklist__enabled=True, blocklist__deleted_at__isnull=True
+    )
 
 
 def blocked_track_ids(user) -> set[str]:

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 
 from ops.jobs import ACTIVE_STATUSES, Job, JobStatus
+from ops.trash import SoftDeletable
 from spotify import clock
 
 SPOTIFY_ID_LENGTH = 32
@@ -38,7 +39,10 @@ class EntrySource(models.TextChoices):
     IMPORT = "import"
 
 
-class Blocklist(models.Model):
+class Blocklist(SoftDeletable):
+    """A list of entries. Deleting one puts it in the trash for RESTORE_DAYS (see ops.trash):
+    its entries stay with it and come back on restore."""
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocklists"
     )
@@ -52,11 +56,37 @@ class Blocklist(models.Model):
     updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "name"], name="blocklist_name")]
+        constraints = [
+            # Names are unique among live lists; a deleted one does not hold its name.
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=Q(deleted_at__isnull=True),
+                name="blocklist_name",
+            )
+        ]
         ordering = ["user", "imported", "name"]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    def soft_delete(self) -> None:
+        self.deleted_at = clock.now()
+        Blocklist.all_objects.filter(pk=self.pk).update(deleted_at=self.deleted_at)
+
+    def restore(self) -> str:
+        """Back among the live lists, entries and all; returns its name, which gets
+        "(restored)" appended when a live list took the name meanwhile."""
+        name = self.name
+        taken = set(Blocklist.objects.filter(user_id=self.user_id).values_list("name", flat=True))
+        if name in taken:
+            base = f"{self.name} (restored)"[:100]
+            name, n = base, 2
+            while name in taken:
+                name = f"{base[:95]} {n}"
+                n += 1
+        Blocklist.all_objects.filter(pk=self.pk).update(deleted_at=None, name=name)
+        self.deleted_at, self.name = None, name
+        return name
 
 
 class BlockEntry(models.Model):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("preferences/", views.preferences, name="blocklist_preferences"),
     path("lists/<int:pk>/export.<str:fmt>", views.export, name="blocklist_export"),
     path("lists/<int:pk>/delete/", views.list_delete, name="blocklist_list_delete"),
+    path("lists/<int:pk>/restore/", views.list_restore, name="blocklist_list_restore"),
     path("lists/<int:pk>/toggle/", views.list_toggle, name="blocklist_list_toggle"),
     path("import/", views.import_upload, name="blocklist_import"),
     path("import/<int:pk>/", views.import_review, name="blocklist_import_review"),

@@ -40,8 +40,9 @@ from enforcement.models import (
     ItemStatus,
 )
 from enforcement.planner import pace_seconds, plan, refresh_estimate
-from enforcement.rollback import CANNOT_RESTORE, RollbackNotAllowed
+from enforcement.rollback import CANNOT_RESTORE, RollbackNotAllowed, restorable
 from enforcement.tasks import enqueue, queue_resume, queue_rollback
+from ops import confirm, trash
 from ops.jobs import JobStatus
 from playlists.models import FollowedArtist, LibraryState
 from spotify import state
@@ -66,7 +67,13 @@ def _blocklist_for_user(request, pk: int) -> Blocklist:
 
 
 def _entry_for_user(request, pk: int) -> BlockEntry:
-    return get_object_or_404(BlockEntry, pk=pk, blocklist__user=request.user)
+    return get_object_or_404(
+        BlockEntry, pk=pk, blocklist__user=request.user, blocklist__deleted_at__isnull=True
+    )
+
+
+def _deleted_blocklist_for_user(request, pk: int) -> Blocklist:
+    return get_object_or_404(trash.deleted(Blocklist.all_objects.filter(user=request.user)), pk=pk)
 
 
 def _allow_for_user(request, pk: int) -> AllowEntry:
@@ -113,14 +120,15 @@ def index(request):
     user = request.user
     lists = list(Blocklist.objects.filter(user=user).order_by("imported", "name"))
     entries = defaultdict(list)
-    for entry in BlockEntry.objects.filter(blocklist__user=user).order_by("kind", "name", "id"):
+    live_entries = BlockEntry.objects.filter(
+        blocklist__user=user, blocklist__deleted_at__isnull=True
+    )
+    for entry in live_entries.order_by("kind", "name", "id"):
         entries[entry.blocklist_id].append(entry)
     for blocklist in lists:
         blocklist.shown_entries = entries.get(blocklist.pk, [])
     blocked_artists = set(
-        BlockEntry.objects.filter(blocklist__user=user, kind=EntryKind.ARTIST).values_list(
-            "spotify_id", flat=True
-        )
+        live_entries.filter(kind=EntryKind.ARTIST).values_list("spotify_id", flat=True)
     )
     followed = [
         row
@@ -144,6 +152,10 @@ def index(request):
         "library_refresh_url": _reverse_or_none("library_refresh"),
         "kinds": EntryKind.choices,
         "rollback_days": settings.ROLLBACK_DAYS,
+        "recently_deleted": trash.deleted(
+            Blocklist.all_objects.filter(user=user).annotate(entry_count=Count("entries"))
+        ),
+        "restore_days": trash.RESTORE_DAYS,
     }
     return render(request, "enforcement/blocklist.html", context)
 
@@ -339,12 +351,42 @@ def export(request, pk: int, fmt: str):
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def list_delete(request, pk: int):
     blocklist = _blocklist_for_user(request, pk)
-    blocklist.delete()
-    messages.success(request, f"Deleted the list “{blocklist.name}”.")
+    count = blocklist.entries.count()
+    if not confirm.is_confirmed(request):
+        return confirm.confirm_page(
+            request,
+            question=f"Delete {count} {'entry' if count == 1 else 'entries'}?",
+            details=[
+                f"The list “{blocklist.name}” and its {count} "
+                f"{'entry' if count == 1 else 'entries'} stop applying to plans, automatic "
+                "runs and syncs at once.",
+                "Nothing is changed on Spotify.",
+            ],
+            undo=f"You can restore it under “Recently deleted” for {trash.RESTORE_DAYS} days.",
+            button=f"Delete “{blocklist.name}”",
+            cancel_url=reverse("blocklist"),
+        )
+    blocklist.soft_delete()
+    messages.success(
+        request,
+        f"Deleted the list “{blocklist.name}” ({count} entries). "
+        f"Restore it under “Recently deleted” within {trash.RESTORE_DAYS} days.",
+    )
+    return redirect("blocklist")
+
+
+@require_POST
+@login_required
+def list_restore(request, pk: int):
+    blocklist = _deleted_blocklist_for_user(request, pk)
+    old_name = blocklist.name
+    name = blocklist.restore()
+    renamed = f" as “{name}” (a list called “{old_name}” exists)" if name != old_name else ""
+    messages.success(request, f"Restored “{old_name}”{renamed} with its entries.")
     return redirect("blocklist")
 
 
@@ -591,7 +633,7 @@ def discard(request, pk: int):
     return redirect("blocklist")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def rollback_view(request, pk: int):
     batch = _batch_for_user(request, pk)
@@ -600,6 +642,24 @@ def rollback_view(request, pk: int):
         messages.warning(request, "Tick the items to roll back first.")
         return redirect("enforcement_batch", pk=batch.pk)
     items = chosen if request.POST.get("selection") else None
+    # A batch past its window goes straight to the refusal below: nothing to confirm.
+    if batch.can_roll_back and not confirm.is_confirmed(request):
+        count = len(chosen) if items is not None else restorable(batch).count()
+        return confirm.confirm_page(
+            request,
+            question=f"Put back {count} {'item' if count == 1 else 'items'}?",
+            details=[
+                f"Restores what batch {batch.pk} removed"
+                + (" (the ticked items)" if items is not None else "")
+                + " on Spotify.",
+                "What you put back is remembered: no later run, manual or automatic, removes "
+                "it again (each becomes a kept exception you can remove on the blocklist page).",
+                *CANNOT_RESTORE,
+            ],
+            undo="You can run a new plan at any time to remove it again.",
+            button="Roll back",
+            cancel_url=reverse("enforcement_batch", args=[batch.pk]),
+        )
     try:
         rollback_batch, _ = queue_rollback(batch, items)
     except (RollbackNotAllowed, AlreadyRunning) as error:

@@ -15,8 +15,11 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 
 from ops.jobs import ACTIVE_STATUSES, Job, one_active_per
+from ops.trash import SoftDeletable
+from spotify import clock
 
 
 def default_rules() -> dict:
@@ -34,7 +37,7 @@ class Schedule(models.TextChoices):
     CUSTOM = "custom", "Custom (crontab)"
 
 
-class BasePlaylist(models.Model):
+class BasePlaylist(SoftDeletable):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sync_bases"
     )
@@ -61,12 +64,37 @@ class BasePlaylist(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "spotify_id"], name="sync_base_per_user")
+            # One live base per playlist; a deleted one waits in the trash beside a new one.
+            models.UniqueConstraint(
+                fields=["user", "spotify_id"],
+                condition=Q(deleted_at__isnull=True),
+                name="sync_base_per_user",
+            )
         ]
         ordering = ["user", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def soft_delete(self) -> None:
+        """Into the trash with its live children (same stamp, so restore finds exactly them)."""
+        now = clock.now()
+        ChildPlaylist.all_objects.filter(base=self, deleted_at__isnull=True).update(deleted_at=now)
+        BasePlaylist.all_objects.filter(pk=self.pk).update(deleted_at=now)
+        self.deleted_at = now
+
+    def restore(self) -> None:
+        """Back, with the children deleted along with it. Raises RestoreRefused when a live
+        base of the same playlist exists now."""
+        if BasePlaylist.objects.filter(user_id=self.user_id, spotify_id=self.spotify_id).exists():
+            raise RestoreRefused(
+                f"“{self.name}” is a base again already; remove that one first to restore this."
+            )
+        ChildPlaylist.all_objects.filter(base=self, deleted_at=self.deleted_at).update(
+            deleted_at=None
+        )
+        BasePlaylist.all_objects.filter(pk=self.pk).update(deleted_at=None)
+        self.deleted_at = None
 
     def active_event(self) -> SyncEvent | None:
         return self.events.filter(status__in=ACTIVE_STATUSES).first()
@@ -74,6 +102,10 @@ class BasePlaylist(models.Model):
     @property
     def sync_running(self) -> bool:
         return self.events.filter(status__in=ACTIVE_STATUSES).exists()
+
+
+class RestoreRefused(Exception):
+    """Restoring would clash with what exists now (the message says what to do)."""
 
 
 class Order(models.TextChoices):
@@ -103,7 +135,7 @@ class Outcome(models.TextChoices):
     STOPPED = "stopped", "Stopped: edited outside Tunekeeper"
 
 
-class ChildPlaylist(models.Model):
+class ChildPlaylist(SoftDeletable):
     base = models.ForeignKey(BasePlaylist, on_delete=models.CASCADE, related_name="children")
     name = models.CharField(max_length=100)
     spotify_id = models.CharField(max_length=32, blank=True)  # created on the first sync
@@ -142,6 +174,17 @@ class ChildPlaylist(models.Model):
     @property
     def url(self) -> str:
         return f"https://open.spotify.com/playlist/{self.spotify_id}" if self.spotify_id else ""
+
+    def soft_delete(self) -> None:
+        self.deleted_at = clock.now()
+        ChildPlaylist.all_objects.filter(pk=self.pk).update(deleted_at=self.deleted_at)
+
+    def restore(self) -> None:
+        # `self.base` goes through the plain manager, so a deleted base is seen here.
+        if self.base.deleted_at is not None:
+            raise RestoreRefused(f"Restore the base “{self.base.name}” to get “{self.name}” back.")
+        ChildPlaylist.all_objects.filter(pk=self.pk).update(deleted_at=None)
+        self.deleted_at = None
 
 
 class Trigger(models.TextChoices):

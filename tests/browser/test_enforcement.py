@@ -72,6 +72,9 @@ def test_plan_execute_and_roll_back_from_the_blocklist_page(page, sandbox_site):
         assert page.get_by_text(f"Done: {before - 1} removed").is_visible()
 
         page.get_by_role("button", name="Roll back everything").click()
+        # It asks first, saying what it will do.
+        page.get_by_role("heading", name=re.compile(r"Put back \d+ items\?")).wait_for()
+        page.get_by_role("button", name="Roll back", exact=True).click()
         page.wait_for_url(re.compile(r".*/blocklist/batches/\d+/$"))
         assert page.get_by_role("heading", name=f"Rollback of batch {plan.pk}").is_visible()
         # Restoring counts positions: a song that was in a playlist twice is restored twice.
