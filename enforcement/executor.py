@@ -38,6 +38,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from enforcement.keep import remember
 from enforcement.models import (
     LIBRARY_KINDS,
     ActionBatch,
@@ -49,6 +50,7 @@ from enforcement.models import (
     ErrorKind,
     ItemKind,
     ItemStatus,
+    KeptBecause,
 )
 from enforcement.planner import FOLLOWING_WRITE_LIMIT, position_runs
 from ops.database import DATABASE_ERRORS
@@ -193,6 +195,14 @@ def arm(batch: ActionBatch) -> tuple[ActionBatch, bool]:
                 step="Queued",
             )
             if moved:
+                # What the person unticked stays unticked in every later run.
+                remember(
+                    batch.items.filter(selected=False, status=ItemStatus.PLANNED).select_related(
+                        "entry__blocklist"
+                    ),
+                    KeptBecause.UNTICKED,
+                    batch,
+                )
                 batch.items.filter(selected=False, status=ItemStatus.PLANNED).update(
                     status=ItemStatus.SKIPPED, after={"skipped": "unticked in the plan"}
                 )

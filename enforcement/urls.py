@@ -12,6 +12,7 @@ urlpatterns = [
     path("entries/<int:pk>/featured/", views.entry_featured, name="blocklist_entry_featured"),
     path("allow/", views.allow_add, name="blocklist_allow_add"),
     path("allow/<int:pk>/delete/", views.allow_delete, name="blocklist_allow_delete"),
+    path("kept/<int:pk>/delete/", views.kept_delete, name="blocklist_kept_delete"),
     path("preferences/", views.preferences, name="blocklist_preferences"),
     path("lists/<int:pk>/export.<str:fmt>", views.export, name="blocklist_export"),
     path("lists/<int:pk>/delete/", views.list_delete, name="blocklist_list_delete"),

@@ -22,9 +22,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from enforcement import automatic as automatic_enforcement
 from enforcement import blocklist as blocking
 from enforcement import sharing
 from enforcement.executor import AlreadyRunning, NotExecutable, active_batch, arm
+from enforcement.keep import unapproved_entries
 from enforcement.models import (
     LIBRARY_KINDS,
     ActionBatch,
@@ -38,6 +40,7 @@ from enforcement.models import (
     ImportStatus,
     ItemKind,
     ItemStatus,
+    KeptItem,
 )
 from enforcement.planner import pace_seconds, plan, refresh_estimate
 from enforcement.rollback import CANNOT_RESTORE, RollbackNotAllowed, restorable
@@ -125,8 +128,12 @@ def index(request):
     )
     for entry in live_entries.order_by("kind", "name", "id"):
         entries[entry.blocklist_id].append(entry)
+    kept = defaultdict(list)
+    for exception in KeptItem.objects.filter(blocklist__user=user).order_by("kind", "label"):
+        kept[exception.blocklist_id].append(exception)
     for blocklist in lists:
         blocklist.shown_entries = entries.get(blocklist.pk, [])
+        blocklist.kept_items = kept.get(blocklist.pk, [])
     blocked_artists = set(
         live_entries.filter(kind=EntryKind.ARTIST).values_list("spotify_id", flat=True)
     )
@@ -152,6 +159,7 @@ def index(request):
         "library_refresh_url": _reverse_or_none("library_refresh"),
         "kinds": EntryKind.choices,
         "rollback_days": settings.ROLLBACK_DAYS,
+        "waiting_for_approval": unapproved_entries(user).count(),
         "recently_deleted": trash.deleted(
             Blocklist.all_objects.filter(user=user).annotate(entry_count=Count("entries"))
         ),
@@ -319,15 +327,45 @@ def allow_delete(request, pk: int):
 @require_POST
 @login_required
 def preferences(request):
+    """Automatic enforcement off at once; on only after the person approves a first plan."""
     automatic = request.POST.get("automatic") == "on"
+    apply_new = request.POST.get("apply_new_entries") == "on"
+    current = EnforcementSettings.objects.filter(user=request.user).first()
+    if automatic and not (current and current.automatic):
+        first = automatic_enforcement.first_plan(request.user, apply_new_entries=apply_new)
+        messages.info(
+            request,
+            "This is what automatic enforcement would do now. Untick anything you want to "
+            "keep, then approve: automatic enforcement starts only then.",
+        )
+        return redirect("enforcement_batch", pk=first.pk)
     EnforcementSettings.objects.update_or_create(
-        user=request.user, defaults={"automatic": automatic}
+        user=request.user, defaults={"automatic": automatic, "apply_new_entries": apply_new}
     )
+    if automatic:
+        messages.success(
+            request,
+            "Saved. New entries are applied without asking."
+            if apply_new
+            else "Saved. New entries wait for your approval before automatic runs apply them.",
+        )
+    else:
+        messages.success(request, "Automatic enforcement is off.")
+    return redirect("blocklist")
+
+
+@require_POST
+@login_required
+def kept_delete(request, pk: int):
+    """Remove a kept exception: the next run (manual or automatic) may remove the item again."""
+    kept = get_object_or_404(
+        KeptItem, pk=pk, blocklist__user=request.user, blocklist__deleted_at__isnull=True
+    )
+    kept.delete()
     messages.success(
         request,
-        "Automatic enforcement is on: once a day your blocklist is applied by itself."
-        if automatic
-        else "Automatic enforcement is off.",
+        f"{kept.label or kept.uri} {kept.place} is no longer kept: the next plan includes it "
+        "again if your blocklist matches it.",
     )
     return redirect("blocklist")
 
@@ -617,6 +655,7 @@ def execute_view(request, pk: int):
         with transaction.atomic():
             batch, armed = arm(batch)
             if armed:
+                automatic_enforcement.approve_plan(batch)
                 enqueue(batch)
     except (AlreadyRunning, NotExecutable) as error:
         messages.warning(request, str(error).capitalize() + ".")

@@ -11,6 +11,8 @@ from enforcement.models import (
     BlocklistImport,
     EntryKind,
     EntrySource,
+    KeptBecause,
+    KeptItem,
 )
 from ops.jobs import JobStatus
 from spotify import clock
@@ -51,6 +53,15 @@ def deleted_blocklist(owner) -> Blocklist:
     return blocklist
 
 
+def kept_item(owner) -> KeptItem:
+    return KeptItem.objects.create(
+        blocklist=own_blocklist(owner),
+        kind="liked_track",
+        uri=f"spotify:track:{ARTIST_ID}",
+        because=KeptBecause.ROLLED_BACK,
+    )
+
+
 def staged_import(owner) -> BlocklistImport:
     return BlocklistImport.objects.create(
         user=owner, file_name="shared.json", name="Shared", version=2, entries=[]
@@ -68,6 +79,7 @@ OWNED_OBJECTS = {
     "blocklist_list_delete": lambda owner: {"pk": own_blocklist(owner).pk},
     "blocklist_list_toggle": lambda owner: {"pk": own_blocklist(owner).pk},
     "blocklist_list_restore": lambda owner: {"pk": deleted_blocklist(owner).pk},
+    "blocklist_kept_delete": lambda owner: {"pk": kept_item(owner).pk},
     "blocklist_import_review": lambda owner: {"pk": staged_import(owner).pk},
     "enforcement_batch": lambda owner: {"pk": finished_batch(owner).pk},
     "enforcement_progress": lambda owner: {"pk": finished_batch(owner).pk},
