@@ -56,6 +56,7 @@ from enforcement.planner import FOLLOWING_WRITE_LIMIT, position_runs
 from ops.database import DATABASE_ERRORS
 from ops.jobs import ACTIVE_STATUSES, JobStatus
 from ops.logs import job_context
+from playlists.own_writes import mirror_changed, mirror_removal
 from spotify import clock
 from spotify.client import LIBRARY_WRITE_LIMIT, PLAYLIST_WRITE_LIMIT, SpotifyClient
 from spotify.errors import (
@@ -393,7 +394,14 @@ class _Run:
             if chunk is None:
                 break
             self.process(chunk)
+            # The progress bar shows the calls as they are made, not only at the end.
+            self.count_calls()
         self.finish()
+
+    def count_calls(self) -> None:
+        calls = ApiCall.objects.filter(job_id=self.batch.ledger_job_id).count()
+        ActionBatch.objects.filter(pk=self.batch.pk).update(calls_made=calls)
+        self.batch.calls_made = calls
 
     def process(self, chunk: ActionChunk) -> None:
         if chunk.status == ChunkStatus.SENDING and self.reconcile(chunk):
@@ -550,6 +558,15 @@ class _Run:
             ActionBatch.objects.filter(pk=self.batch.pk).update(**updates)
             for name, value in updates.items():
                 setattr(self.batch, name, value)
+            if chunk.target == ChunkTarget.PLAYLIST and snapshot:
+                # The library page must not call this playlist "up to date" at its old count.
+                applied = chunk.uris if uris is None else uris
+                if self.removing:
+                    mirror_removal(self.batch.user, chunk.playlist_spotify_id, applied, snapshot)
+                else:
+                    mirror_changed(
+                        self.batch.user, chunk.playlist_spotify_id, snapshot, added=len(applied)
+                    )
 
     def fail_items(self, items, error: str, kind: str) -> int:
         now = clock.now()

@@ -18,6 +18,7 @@ from django.db.models import Count, Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -48,7 +49,7 @@ from enforcement.tasks import enqueue, queue_resume, queue_rollback
 from ops import confirm, trash
 from ops.jobs import JobStatus
 from playlists.models import FollowedArtist, LibraryState
-from spotify import state
+from spotify import clock, state
 from spotify.client import SpotifyClient
 from spotify.errors import SpotifyError
 from spotify.models import Purpose
@@ -56,6 +57,7 @@ from spotify.models import Purpose
 ITEMS_SHOWN_PER_GROUP = 25
 ITEMS_SHOWN_IN_FOCUS = 2000
 NAMES_LOOKED_UP_PER_PASTE = 10
+ROWS_PER_POLL = 500  # row updates one progress poll sends; a page shows at most 25 a group
 
 
 # --- ownership ----------------------------------------------------------------------------------
@@ -601,6 +603,7 @@ def batch_detail(request, pk: int):
         "cannot_restore": CANNOT_RESTORE,
         "rollbacks": batch.rollbacks.all(),
         "progress_url": reverse("enforcement_progress", args=[batch.pk]),
+        "polled_at": clock.now().isoformat(),
         "other_active": active_batch(request.user),
         "rollback_days": settings.ROLLBACK_DAYS,
     }
@@ -614,10 +617,28 @@ def progress(request, pk: int):
     if request.htmx and not batch.is_active:
         # Finished while the page watched: reload it for the full audit.
         return HttpResponseClientRefresh()
+    polled_at = clock.now()
+    try:
+        since = parse_datetime(request.GET.get("since", "")[:40])
+    except ValueError:  # well-formed but impossible ("month 13"): no rows, no 500
+        since = None
+    changed = []
+    if since is not None and since.tzinfo is not None:
+        # Rows that landed since the last poll: re-sent out of band, so the table follows.
+        changed = list(
+            batch.items.filter(completed_at__gte=since)
+            .only(*ITEM_FIELDS)
+            .order_by("id")[:ROWS_PER_POLL]
+        )
     return render(
         request,
         "enforcement/batch.html#progress",
-        {"batch": batch, "progress_url": reverse("enforcement_progress", args=[batch.pk])},
+        {
+            "batch": batch,
+            "progress_url": reverse("enforcement_progress", args=[batch.pk]),
+            "polled_at": polled_at.isoformat(),
+            "changed_items": changed,
+        },
     )
 
 

@@ -41,6 +41,7 @@ from ops.jobs import JobStatus
 from ops.logs import job_context
 from ops.retry import TRANSIENT_ERRORS
 from playlists.models import Playlist
+from playlists.own_writes import mirror_changed
 from spotify import clock
 from spotify.client import PAGE_SIZE, SpotifyClient
 from spotify.errors import (
@@ -357,6 +358,10 @@ class _Run:
                     synced_snapshot_id=remote.snapshot_id,
                     pending_op=None,
                 )
+        # The child's mirror row (when the library holds it) learns the new snapshot and count.
+        mirror_changed(
+            self.user, child.spotify_id, child.synced_snapshot_id, total=len(child.synced_uris)
+        )
         kept = sum((Counter(before) & Counter(desired)).values())
         report.added += len(desired) - kept
         report.removed += len(before) - kept
