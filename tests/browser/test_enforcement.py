@@ -121,3 +121,43 @@ def test_plan_execute_and_roll_back_from_the_blocklist_page(page, sandbox_site):
     runs = page.get_by_test_id("automatic-runs")
     assert runs.is_visible()
     assert "nothing to remove" in runs.inner_text()
+
+
+def test_the_progress_shows_calls_and_row_states_while_the_batch_runs(page, sandbox_site):
+    from spotify.emulator import faults
+
+    base = sandbox_site.url
+    scene = make_scene(
+        "browser-watcher",
+        log_in=log_in(page, base),
+        liked_blocked=90,
+        albums_blocked=3,
+        blocked_artists=6,
+        playlists=[(12, 6), (8, 4)],
+    )
+    page.goto(base + "/blocklist/")
+    page.get_by_role("button", name="Plan a dry run").click()
+    page.wait_for_url(re.compile(r".*/blocklist/batches/\d+/$"))
+    faults.configure(latency_ms=700)  # every Spotify call takes a while: the run is watchable
+    try:
+        with worker_process(base, "browser"):
+            page.get_by_role("button", name="Execute").click()
+            page.wait_for_url(re.compile(r".*/blocklist/batches/\d+/$"))
+            # While the progress still polls (the batch is running): calls counted and rows
+            # marked done as their chunks land, before the page reloads at the end.
+            page.wait_for_function(
+                """() => {
+                    const progress = document.querySelector('#batch-progress');
+                    const calls = document.querySelector('[data-testid=calls-made]');
+                    return progress && progress.hasAttribute('hx-get') && calls
+                        && Number(calls.innerText) > 0
+                        && document.querySelector('span.status-done') !== null;
+                }""",
+                timeout=60_000,
+            )
+            page.get_by_role("heading", name="Roll back").wait_for(timeout=90_000)
+    finally:
+        faults.reset()
+    run = ActionBatch.objects.get(user=scene.user, dry_run=False)
+    assert run.status == JobStatus.COMPLETED
+    assert page.get_by_test_id("calls-made").inner_text() == str(run.calls_made)
