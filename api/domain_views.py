@@ -205,6 +205,9 @@ def _idempotency_key(request) -> str:
 
 @api_view(write=True, methods=("POST",))
 def enforcement_execute(request):
+    from enforcement.automatic import approve_plan
+    from enforcement.executor import AlreadyRunning
+
     key = _idempotency_key(request)
     earlier = _remembered(request, "execute", key)
     if earlier is not None:
@@ -216,6 +219,7 @@ def enforcement_execute(request):
         with transaction.atomic():
             batch, armed = arm(plan)
             if armed:
+                approve_plan(batch)  # a person executed it: its entries are approved
                 enqueue(batch)
             _remember(request, "execute", key, batch)
     except (AlreadyRunning, NotExecutable) as error:

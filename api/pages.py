@@ -3,9 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from api.models import ApiToken, Scope
+from ops import confirm
 
 
 @require_GET
@@ -40,10 +42,27 @@ def create_token(request):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def revoke_token(request, pk: int):
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user, revoked_at__isnull=True)
+    if not confirm.is_confirmed(request):
+        last_used = (
+            f"It was last used {token.last_used_at:%d %b %Y %H:%M} UTC."
+            if token.last_used_at
+            else "It has never been used."
+        )
+        return confirm.confirm_page(
+            request,
+            question=f"Revoke the token “{token.name}” ({token.prefix}…)?",
+            details=[
+                "Every script or tool using it gets 401 from then on.",
+                last_used,
+            ],
+            undo="A revoked token cannot be turned back on; you can create a new one.",
+            button="Revoke token",
+            cancel_url=reverse("api_tokens"),
+        )
     token.revoke()
     messages.success(request, f"Revoked “{token.name}”. Scripts using it now get 401.")
     return redirect("api_tokens")

@@ -323,6 +323,8 @@ CELERY_BEAT_SCHEDULE = {
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
     "fail-stale-syncs": {"task": "sync.tasks.fail_stale_syncs_task", "schedule": 300.0},
     "resend-lost-jobs": {"task": "ops.tasks.resend_lost_jobs", "schedule": 300.0},
+    # Deleted blocklists, bases and children are restorable for 30 days, then purged.
+    "purge-deleted": {"task": "ops.tasks.purge_deleted", "schedule": 86400.0},
 }
 # Where each task runs: `interactive` (a person is waiting), `default`, `bulk` (background
 # refreshes, imports, polls, enrichment, enforcement batches). One worker can serve all three;

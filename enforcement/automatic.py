@@ -1,6 +1,11 @@
 """Automatic enforcement (opt-in per user, off by default): once a day, refresh the mirror,
 plan against the blocklists and execute, with the same audit as a manual run. A blocked track
-liked since yesterday is gone after the next run."""
+liked since yesterday is gone after the next run.
+
+It never surprises: turning it on makes a first automatic plan that the person reviews and
+approves (`approve_plan`), and only that switches it on. Later runs apply only entries the
+person approved by executing a plan (new entries wait, unless they chose "apply new entries
+without asking"), and skip every kept exception (what they unticked or rolled back)."""
 
 from __future__ import annotations
 
@@ -11,13 +16,16 @@ from django.db.models import Q
 
 from core import clock
 from enforcement.executor import AlreadyRunning, active_batch, execute
-from enforcement.models import ActionBatch, BatchOrigin, EnforcementSettings
+from enforcement.keep import approve_entries
+from enforcement.models import ActionBatch, BatchMode, BatchOrigin, EnforcementSettings
 from enforcement.planner import plan
+from ops.jobs import JobStatus
 from playlists.refresh import refresh_library
 from spotify.errors import SpotifyError
 
 logger = logging.getLogger(__name__)
 
+NOTHING_TO_REMOVE = "Nothing to remove"
 # "Daily", with an hour of slack so a run never drifts later day by day.
 INTERVAL = timedelta(hours=23)
 
@@ -53,13 +61,46 @@ def run_automatic(user) -> ActionBatch | None:
         EnforcementSettings.objects.filter(pk=preferences.pk).update(last_automatic_at=previous)
         logger.info("automatic enforcement for %s postponed: %s", user.pk, error)
         return None
-    batch = plan(user, origin=BatchOrigin.AUTOMATIC)
+    batch = plan(
+        user, origin=BatchOrigin.AUTOMATIC, approved_only=not preferences.apply_new_entries
+    )
     if not batch.total:
         batch.cancel()
-        ActionBatch.objects.filter(pk=batch.pk).update(step="Nothing to remove")
+        ActionBatch.objects.filter(pk=batch.pk).update(step=NOTHING_TO_REMOVE)
         return batch
     try:
         return execute(batch)
     except AlreadyRunning:
         batch.cancel()
         return None
+
+
+def first_plan(user, *, apply_new_entries: bool = False) -> ActionBatch:
+    """Asked to turn automatic enforcement on: the plan the person approves first (automatic
+    stays off until they do)."""
+    EnforcementSettings.objects.update_or_create(
+        user=user, defaults={"apply_new_entries": apply_new_entries}
+    )
+    return plan(user, origin=BatchOrigin.AUTOMATIC)
+
+
+def approve_plan(batch: ActionBatch) -> None:
+    """The person executed `batch`: the entries it was made with are approved for automatic
+    runs; executing a first automatic plan also switches automatic enforcement on, with
+    today's run being this one."""
+    approve_entries(batch.user, as_of=batch.created_at)
+    if batch.origin == BatchOrigin.AUTOMATIC and not batch.is_rollback:
+        EnforcementSettings.objects.update_or_create(
+            user=batch.user,
+            defaults={"automatic": True, "last_automatic_at": batch.executed_at or clock.now()},
+        )
+
+
+def automatic_runs(user, limit: int = 5):
+    """The user's latest automatic runs (not plans), newest first, with their removed items
+    counted, for the dashboard and the blocklist page."""
+    return (
+        ActionBatch.objects.filter(user=user, origin=BatchOrigin.AUTOMATIC, mode=BatchMode.ENFORCE)
+        .filter(Q(dry_run=False) | Q(status=JobStatus.CANCELLED, step=NOTHING_TO_REMOVE))
+        .order_by("-created_at")[:limit]
+    )

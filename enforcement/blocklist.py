@@ -35,8 +35,10 @@ MAX_REFERENCES = 500
 
 
 def entries_of(user):
-    """Entries of the user's enabled blocklists."""
-    return BlockEntry.objects.filter(blocklist__user=user, blocklist__enabled=True)
+    """Entries of the user's enabled blocklists (a deleted list's entries wait in the trash)."""
+    return BlockEntry.objects.filter(
+        blocklist__user=user, blocklist__enabled=True, blocklist__deleted_at__isnull=True
+    )
 
 
 def blocked_track_ids(user) -> set[str]:
@@ -85,13 +87,15 @@ class Rules:
     allowed_albums: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, user) -> Rules:
+    def load(cls, user, *, approved_only: bool = False) -> Rules:
+        """`approved_only`: just the entries the person approved for automatic runs."""
         rules = cls()
+        entries = entries_of(user)
+        if approved_only:
+            entries = entries.filter(approved_at__isnull=False)
         # Own list first, then imported ones: the first entry found is the one a reason names.
-        for entry in (
-            entries_of(user)
-            .select_related("blocklist")
-            .order_by("blocklist__imported", "blocklist__name", "id")
+        for entry in entries.select_related("blocklist").order_by(
+            "blocklist__imported", "blocklist__name", "id"
         ):
             if entry.kind == EntryKind.ARTIST:
                 rules.artists.setdefault(entry.spotify_id, entry)

@@ -41,6 +41,7 @@ from django.db import IntegrityError, transaction
 from core import clock
 from core.database import DATABASE_ERRORS
 from core.logs import job_context
+from enforcement.keep import remember
 from enforcement.models import (
     LIBRARY_KINDS,
     ActionBatch,
@@ -52,9 +53,11 @@ from enforcement.models import (
     ErrorKind,
     ItemKind,
     ItemStatus,
+    KeptBecause,
 )
 from enforcement.planner import FOLLOWING_WRITE_LIMIT, position_runs
 from ops.jobs import ACTIVE_STATUSES, JobStatus
+from playlists.own_writes import mirror_changed, mirror_removal
 from spotify.client import LIBRARY_WRITE_LIMIT, PLAYLIST_WRITE_LIMIT, SpotifyClient
 from spotify.errors import (
     BadRequest,
@@ -193,6 +196,14 @@ def arm(batch: ActionBatch) -> tuple[ActionBatch, bool]:
                 step="Queued",
             )
             if moved:
+                # What the person unticked stays unticked in every later run.
+                remember(
+                    batch.items.filter(selected=False, status=ItemStatus.PLANNED).select_related(
+                        "entry__blocklist"
+                    ),
+                    KeptBecause.UNTICKED,
+                    batch,
+                )
                 batch.items.filter(selected=False, status=ItemStatus.PLANNED).update(
                     status=ItemStatus.SKIPPED, after={"skipped": "unticked in the plan"}
                 )
@@ -383,7 +394,14 @@ class _Run:
             if chunk is None:
                 break
             self.process(chunk)
+            # The progress bar shows the calls as they are made, not only at the end.
+            self.count_calls()
         self.finish()
+
+    def count_calls(self) -> None:
+        calls = ApiCall.objects.filter(job_id=self.batch.ledger_job_id).count()
+        ActionBatch.objects.filter(pk=self.batch.pk).update(calls_made=calls)
+        self.batch.calls_made = calls
 
     def process(self, chunk: ActionChunk) -> None:
         if chunk.status == ChunkStatus.SENDING and self.reconcile(chunk):
@@ -540,6 +558,15 @@ class _Run:
             ActionBatch.objects.filter(pk=self.batch.pk).update(**updates)
             for name, value in updates.items():
                 setattr(self.batch, name, value)
+            if chunk.target == ChunkTarget.PLAYLIST and snapshot:
+                # The library page must not call this playlist "up to date" at its old count.
+                applied = chunk.uris if uris is None else uris
+                if self.removing:
+                    mirror_removal(self.batch.user, chunk.playlist_spotify_id, applied, snapshot)
+                else:
+                    mirror_changed(
+                        self.batch.user, chunk.playlist_spotify_id, snapshot, added=len(applied)
+                    )
 
     def fail_items(self, items, error: str, kind: str) -> int:
         now = clock.now()

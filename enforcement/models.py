@@ -21,6 +21,7 @@ from django.db.models import Q
 
 from core import clock
 from ops.jobs import ACTIVE_STATUSES, Job, JobStatus
+from ops.trash import SoftDeletable
 
 SPOTIFY_ID_LENGTH = 32
 
@@ -38,7 +39,10 @@ class EntrySource(models.TextChoices):
     IMPORT = "import"
 
 
-class Blocklist(models.Model):
+class Blocklist(SoftDeletable):
+    """A list of entries. Deleting one puts it in the trash for RESTORE_DAYS (see ops.trash):
+    its entries stay with it and come back on restore."""
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocklists"
     )
@@ -52,11 +56,37 @@ class Blocklist(models.Model):
     updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "name"], name="blocklist_name")]
+        constraints = [
+            # Names are unique among live lists; a deleted one does not hold its name.
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=Q(deleted_at__isnull=True),
+                name="blocklist_name",
+            )
+        ]
         ordering = ["user", "imported", "name"]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    def soft_delete(self) -> None:
+        self.deleted_at = clock.now()
+        Blocklist.all_objects.filter(pk=self.pk).update(deleted_at=self.deleted_at)
+
+    def restore(self) -> str:
+        """Back among the live lists, entries and all; returns its name, which gets
+        "(restored)" appended when a live list took the name meanwhile."""
+        name = self.name
+        taken = set(Blocklist.objects.filter(user_id=self.user_id).values_list("name", flat=True))
+        if name in taken:
+            base = f"{self.name} (restored)"[:100]
+            name, n = base, 2
+            while name in taken:
+                name = f"{base[:95]} {n}"
+                n += 1
+        Blocklist.all_objects.filter(pk=self.pk).update(deleted_at=None, name=name)
+        self.deleted_at, self.name = None, name
+        return name
 
 
 class BlockEntry(models.Model):
@@ -69,6 +99,10 @@ class BlockEntry(models.Model):
     note = models.TextField(blank=True)
     source = models.CharField(max_length=8, choices=EntrySource.choices)
     created_at = models.DateTimeField(default=clock.now)
+    # When the person approved applying this entry without asking (by executing a plan made
+    # with it). Automatic runs leave unapproved entries alone unless the person chose
+    # "apply new entries without asking".
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -121,9 +155,12 @@ class EnforcementSettings(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enforcement_settings"
     )
-    # Opt-in: a daily run re-plans and executes without asking.
+    # Opt-in: a daily run re-plans and executes without asking. Turned on only by approving
+    # a first automatic plan (see enforcement.automatic.approve_first_plan).
     automatic = models.BooleanField(default=False)
     last_automatic_at = models.DateTimeField(null=True, blank=True)
+    # Off: entries added after the person last approved a plan wait for their approval.
+    apply_new_entries = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "enforcement settings"
@@ -388,3 +425,52 @@ class ActionChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.seq} of batch {self.batch_id} ({self.target}, {len(self.uris)})"
+
+
+class KeptBecause(models.TextChoices):
+    UNTICKED = "unticked", "Unticked in a plan"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+
+
+class KeptItem(models.Model):
+    """An exception of a blocklist: this item, in this place (liked songs, saved albums,
+    followed artists, or one playlist), stays although an entry matches it. Made when the
+    person unticks an item in a plan they execute, or rolls it back; every later plan, manual
+    or automatic, skips it until the person removes the exception on the blocklist page."""
+
+    blocklist = models.ForeignKey(Blocklist, on_delete=models.CASCADE, related_name="kept")
+    kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    uri = models.CharField(max_length=100)
+    playlist_spotify_id = models.CharField(max_length=SPOTIFY_ID_LENGTH, blank=True)
+    playlist_name = models.TextField(blank=True)
+    label = models.TextField(blank=True)
+    because = models.CharField(max_length=12, choices=KeptBecause.choices)
+    batch = models.ForeignKey(
+        ActionBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["blocklist", "kind", "uri", "playlist_spotify_id"], name="kept_item_once"
+            )
+        ]
+        ordering = ["blocklist", "kind", "label"]
+
+    def __str__(self) -> str:
+        return f"kept {self.kind} {self.label or self.uri}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.uri, self.playlist_spotify_id)
+
+    @property
+    def place(self) -> str:
+        if self.kind == ItemKind.PLAYLIST_ITEM:
+            return f"in “{self.playlist_name or self.playlist_spotify_id}”"
+        return {
+            ItemKind.LIKED_TRACK: "in liked songs",
+            ItemKind.SAVED_ALBUM: "in saved albums",
+            ItemKind.FOLLOWED_ARTIST: "followed",
+        }.get(self.kind, "")

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from enforcement.blocklist import Rules
+from enforcement.keep import kept_items, unapproved_entries
 from enforcement.models import (
     LIBRARY_KINDS,
     ActionBatch,
@@ -30,6 +31,7 @@ from enforcement.models import (
     BatchOrigin,
     ItemKind,
     ItemStatus,
+    KeptBecause,
 )
 from playlists.models import (
     AlbumArtist,
@@ -246,9 +248,34 @@ def _playlist_items(
     return items
 
 
-def plan(user, *, origin: str = BatchOrigin.MANUAL) -> ActionBatch:
-    """Scan the mirror against the user's blocklists; returns the dry-run batch."""
-    rules = Rules.load(user)
+def _keep_exceptions(items: list[ActionItem], user) -> int:
+    """Items the person put back or unticked before stay: skipped, saying why. Returns how
+    many."""
+    kept = kept_items(user)
+    if not kept:
+        return 0
+    count = 0
+    for item in items:
+        exception = kept.get((item.kind, item.uri, item.playlist_spotify_id or ""))
+        if exception is None:
+            continue
+        done = "put it back" if exception.because == KeptBecause.ROLLED_BACK else "unticked it"
+        item.status, item.selected = ItemStatus.SKIPPED, False
+        item.reason = (
+            f"Kept: you {done} on {exception.created_at:%d %b %Y} "
+            f"(an exception of “{exception.blocklist.name}”; remove it there to enforce it "
+            f"again). {item.reason}"
+        )
+        count += 1
+    return count
+
+
+def plan(user, *, origin: str = BatchOrigin.MANUAL, approved_only: bool = False) -> ActionBatch:
+    """Scan the mirror against the user's blocklists; returns the dry-run batch.
+
+    Kept exceptions are skipped. `approved_only` (automatic runs): entries the person has not
+    approved yet are left out, and a warning says how many wait."""
+    rules = Rules.load(user, approved_only=approved_only)
     library_state = LibraryState.objects.filter(user=user).first()
     refreshed_at = library_state.refreshed_at if library_state else None
     warnings: list[str] = []
@@ -269,6 +296,15 @@ def plan(user, *, origin: str = BatchOrigin.MANUAL) -> ActionBatch:
             items += _album_items(batch, user, rules)
             items += _artist_items(batch, user, rules)
             items += _playlist_items(batch, user, rules, me, warnings)
+        _keep_exceptions(items, user)
+        if approved_only:
+            waiting = unapproved_entries(user).count()
+            if waiting:
+                warnings.append(
+                    f"{waiting} new blocklist {'entry waits' if waiting == 1 else 'entries wait'}"
+                    " for your approval: this run left what they match alone. Plan and execute "
+                    "a dry run to approve them."
+                )
         ActionItem.objects.bulk_create(items, batch_size=ITEM_BATCH)
         batch.warnings = warnings
         batch.total = sum(1 for item in items if item.selected)

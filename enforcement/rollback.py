@@ -25,12 +25,14 @@ from django.db import IntegrityError, transaction
 
 from core import clock
 from enforcement.executor import AlreadyRunning, run
+from enforcement.keep import remember
 from enforcement.models import (
     ActionBatch,
     ActionItem,
     BatchMode,
     ItemKind,
     ItemStatus,
+    KeptBecause,
 )
 from enforcement.planner import estimate_calls
 from ops.jobs import JobStatus
@@ -100,7 +102,7 @@ def prepare_rollback(batch: ActionBatch, items: Iterable | None = None) -> tuple
     origins = restorable(batch)
     if wanted is not None:
         origins = origins.filter(pk__in=wanted)
-    origins = list(origins.order_by("id"))
+    origins = list(origins.select_related("entry__blocklist").order_by("id"))
     if not origins:
         existing = batch.rollbacks.order_by("-created_at").first()
         if existing is not None:
@@ -170,6 +172,8 @@ def prepare_rollback(batch: ActionBatch, items: Iterable | None = None) -> tuple
                         )
                     )
             ActionItem.objects.bulk_create(rows, batch_size=2000)
+            # What the person put back stays: no later run, manual or automatic, removes it.
+            remember(origins, KeptBecause.ROLLED_BACK, rollback_batch)
             rollback_batch.total = len(rows)
             rollback_batch.calls_estimated = estimate_calls(rollback_batch)
             rollback_batch.save(update_fields=["total", "calls_estimated"])

@@ -304,6 +304,8 @@ class ImportDiff:
 
 def diff(staged: BlocklistImport) -> ImportDiff:
     target = staged.target
+    if target is not None and target.deleted_at is not None:
+        target = None  # deleted since the upload: applying makes a new list
     if target is None:
         return ImportDiff(list(staged.entries), [], [], 0, "new")
     current = {(e.kind, e.spotify_id): e for e in target.entries.all()}

@@ -18,13 +18,17 @@ from django.db.models import Count, Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from core import clock
+from enforcement import automatic as automatic_enforcement
 from enforcement import blocklist as blocking
 from enforcement import sharing
 from enforcement.executor import AlreadyRunning, NotExecutable, active_batch, arm
+from enforcement.keep import unapproved_entries
 from enforcement.models import (
     LIBRARY_KINDS,
     ActionBatch,
@@ -38,10 +42,12 @@ from enforcement.models import (
     ImportStatus,
     ItemKind,
     ItemStatus,
+    KeptItem,
 )
 from enforcement.planner import pace_seconds, plan, refresh_estimate
-from enforcement.rollback import CANNOT_RESTORE, RollbackNotAllowed
+from enforcement.rollback import CANNOT_RESTORE, RollbackNotAllowed, restorable
 from enforcement.tasks import enqueue, queue_resume, queue_rollback
+from ops import confirm, trash
 from ops.jobs import JobStatus
 from playlists.models import FollowedArtist, LibraryState
 from spotify import state
@@ -52,6 +58,7 @@ from spotify.models import Purpose
 ITEMS_SHOWN_PER_GROUP = 25
 ITEMS_SHOWN_IN_FOCUS = 2000
 NAMES_LOOKED_UP_PER_PASTE = 10
+ROWS_PER_POLL = 500  # row updates one progress poll sends; a page shows at most 25 a group
 
 
 # --- ownership ----------------------------------------------------------------------------------
@@ -66,7 +73,13 @@ def _blocklist_for_user(request, pk: int) -> Blocklist:
 
 
 def _entry_for_user(request, pk: int) -> BlockEntry:
-    return get_object_or_404(BlockEntry, pk=pk, blocklist__user=request.user)
+    return get_object_or_404(
+        BlockEntry, pk=pk, blocklist__user=request.user, blocklist__deleted_at__isnull=True
+    )
+
+
+def _deleted_blocklist_for_user(request, pk: int) -> Blocklist:
+    return get_object_or_404(trash.deleted(Blocklist.all_objects.filter(user=request.user)), pk=pk)
 
 
 def _allow_for_user(request, pk: int) -> AllowEntry:
@@ -113,14 +126,19 @@ def index(request):
     user = request.user
     lists = list(Blocklist.objects.filter(user=user).order_by("imported", "name"))
     entries = defaultdict(list)
-    for entry in BlockEntry.objects.filter(blocklist__user=user).order_by("kind", "name", "id"):
+    live_entries = BlockEntry.objects.filter(
+        blocklist__user=user, blocklist__deleted_at__isnull=True
+    )
+    for entry in live_entries.order_by("kind", "name", "id"):
         entries[entry.blocklist_id].append(entry)
+    kept = defaultdict(list)
+    for exception in KeptItem.objects.filter(blocklist__user=user).order_by("kind", "label"):
+        kept[exception.blocklist_id].append(exception)
     for blocklist in lists:
         blocklist.shown_entries = entries.get(blocklist.pk, [])
+        blocklist.kept_items = kept.get(blocklist.pk, [])
     blocked_artists = set(
-        BlockEntry.objects.filter(blocklist__user=user, kind=EntryKind.ARTIST).values_list(
-            "spotify_id", flat=True
-        )
+        live_entries.filter(kind=EntryKind.ARTIST).values_list("spotify_id", flat=True)
     )
     followed = [
         row
@@ -144,6 +162,11 @@ def index(request):
         "library_refresh_url": _reverse_or_none("library_refresh"),
         "kinds": EntryKind.choices,
         "rollback_days": settings.ROLLBACK_DAYS,
+        "waiting_for_approval": unapproved_entries(user).count(),
+        "recently_deleted": trash.deleted(
+            Blocklist.all_objects.filter(user=user).annotate(entry_count=Count("entries"))
+        ),
+        "restore_days": trash.RESTORE_DAYS,
     }
     return render(request, "enforcement/blocklist.html", context)
 
@@ -307,15 +330,45 @@ def allow_delete(request, pk: int):
 @require_POST
 @login_required
 def preferences(request):
+    """Automatic enforcement off at once; on only after the person approves a first plan."""
     automatic = request.POST.get("automatic") == "on"
+    apply_new = request.POST.get("apply_new_entries") == "on"
+    current = EnforcementSettings.objects.filter(user=request.user).first()
+    if automatic and not (current and current.automatic):
+        first = automatic_enforcement.first_plan(request.user, apply_new_entries=apply_new)
+        messages.info(
+            request,
+            "This is what automatic enforcement would do now. Untick anything you want to "
+            "keep, then approve: automatic enforcement starts only then.",
+        )
+        return redirect("enforcement_batch", pk=first.pk)
     EnforcementSettings.objects.update_or_create(
-        user=request.user, defaults={"automatic": automatic}
+        user=request.user, defaults={"automatic": automatic, "apply_new_entries": apply_new}
     )
+    if automatic:
+        messages.success(
+            request,
+            "Saved. New entries are applied without asking."
+            if apply_new
+            else "Saved. New entries wait for your approval before automatic runs apply them.",
+        )
+    else:
+        messages.success(request, "Automatic enforcement is off.")
+    return redirect("blocklist")
+
+
+@require_POST
+@login_required
+def kept_delete(request, pk: int):
+    """Remove a kept exception: the next run (manual or automatic) may remove the item again."""
+    kept = get_object_or_404(
+        KeptItem, pk=pk, blocklist__user=request.user, blocklist__deleted_at__isnull=True
+    )
+    kept.delete()
     messages.success(
         request,
-        "Automatic enforcement is on: once a day your blocklist is applied by itself."
-        if automatic
-        else "Automatic enforcement is off.",
+        f"{kept.label or kept.uri} {kept.place} is no longer kept: the next plan includes it "
+        "again if your blocklist matches it.",
     )
     return redirect("blocklist")
 
@@ -339,12 +392,42 @@ def export(request, pk: int, fmt: str):
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def list_delete(request, pk: int):
     blocklist = _blocklist_for_user(request, pk)
-    blocklist.delete()
-    messages.success(request, f"Deleted the list “{blocklist.name}”.")
+    count = blocklist.entries.count()
+    if not confirm.is_confirmed(request):
+        return confirm.confirm_page(
+            request,
+            question=f"Delete {count} {'entry' if count == 1 else 'entries'}?",
+            details=[
+                f"The list “{blocklist.name}” and its {count} "
+                f"{'entry' if count == 1 else 'entries'} stop applying to plans, automatic "
+                "runs and syncs at once.",
+                "Nothing is changed on Spotify.",
+            ],
+            undo=f"You can restore it under “Recently deleted” for {trash.RESTORE_DAYS} days.",
+            button=f"Delete “{blocklist.name}”",
+            cancel_url=reverse("blocklist"),
+        )
+    blocklist.soft_delete()
+    messages.success(
+        request,
+        f"Deleted the list “{blocklist.name}” ({count} entries). "
+        f"Restore it under “Recently deleted” within {trash.RESTORE_DAYS} days.",
+    )
+    return redirect("blocklist")
+
+
+@require_POST
+@login_required
+def list_restore(request, pk: int):
+    blocklist = _deleted_blocklist_for_user(request, pk)
+    old_name = blocklist.name
+    name = blocklist.restore()
+    renamed = f" as “{name}” (a list called “{old_name}” exists)" if name != old_name else ""
+    messages.success(request, f"Restored “{old_name}”{renamed} with its entries.")
     return redirect("blocklist")
 
 
@@ -521,6 +604,7 @@ def batch_detail(request, pk: int):
         "cannot_restore": CANNOT_RESTORE,
         "rollbacks": batch.rollbacks.all(),
         "progress_url": reverse("enforcement_progress", args=[batch.pk]),
+        "polled_at": clock.now().isoformat(),
         "other_active": active_batch(request.user),
         "rollback_days": settings.ROLLBACK_DAYS,
     }
@@ -534,10 +618,28 @@ def progress(request, pk: int):
     if request.htmx and not batch.is_active:
         # Finished while the page watched: reload it for the full audit.
         return HttpResponseClientRefresh()
+    polled_at = clock.now()
+    try:
+        since = parse_datetime(request.GET.get("since", "")[:40])
+    except ValueError:  # well-formed but impossible ("month 13"): no rows, no 500
+        since = None
+    changed = []
+    if since is not None and since.tzinfo is not None:
+        # Rows that landed since the last poll: re-sent out of band, so the table follows.
+        changed = list(
+            batch.items.filter(completed_at__gte=since)
+            .only(*ITEM_FIELDS)
+            .order_by("id")[:ROWS_PER_POLL]
+        )
     return render(
         request,
         "enforcement/batch.html#progress",
-        {"batch": batch, "progress_url": reverse("enforcement_progress", args=[batch.pk])},
+        {
+            "batch": batch,
+            "progress_url": reverse("enforcement_progress", args=[batch.pk]),
+            "polled_at": polled_at.isoformat(),
+            "changed_items": changed,
+        },
     )
 
 
@@ -575,6 +677,7 @@ def execute_view(request, pk: int):
         with transaction.atomic():
             batch, armed = arm(batch)
             if armed:
+                automatic_enforcement.approve_plan(batch)
                 enqueue(batch)
     except (AlreadyRunning, NotExecutable) as error:
         messages.warning(request, str(error).capitalize() + ".")
@@ -591,7 +694,7 @@ def discard(request, pk: int):
     return redirect("blocklist")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def rollback_view(request, pk: int):
     batch = _batch_for_user(request, pk)
@@ -600,6 +703,24 @@ def rollback_view(request, pk: int):
         messages.warning(request, "Tick the items to roll back first.")
         return redirect("enforcement_batch", pk=batch.pk)
     items = chosen if request.POST.get("selection") else None
+    # A batch past its window goes straight to the refusal below: nothing to confirm.
+    if batch.can_roll_back and not confirm.is_confirmed(request):
+        count = len(chosen) if items is not None else restorable(batch).count()
+        return confirm.confirm_page(
+            request,
+            question=f"Put back {count} {'item' if count == 1 else 'items'}?",
+            details=[
+                f"Restores what batch {batch.pk} removed"
+                + (" (the ticked items)" if items is not None else "")
+                + " on Spotify.",
+                "What you put back is remembered: no later run, manual or automatic, removes "
+                "it again (each becomes a kept exception you can remove on the blocklist page).",
+                *CANNOT_RESTORE,
+            ],
+            undo="You can run a new plan at any time to remove it again.",
+            button="Roll back",
+            cancel_url=reverse("enforcement_batch", args=[batch.pk]),
+        )
     try:
         rollback_batch, _ = queue_rollback(batch, items)
     except (RollbackNotAllowed, AlreadyRunning) as error:

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from core import clock
 from ops.jobs import JobStatus, job_models
+from ops.trash import purge_expired
 
 # A job queued this long without a worker claiming it has lost its task message (a broker, Redis
 # without persistence, restarted empty); one running with no heartbeat this long lost its worker.
@@ -52,3 +53,9 @@ def resend_lost_jobs() -> int:
     for task_name, pk in lost:
         current_app.send_task(task_name, args=[pk])
     return len(lost)
+
+
+@shared_task
+def purge_deleted() -> dict[str, int]:
+    """Beat, daily: what was deleted more than RESTORE_DAYS ago is deleted for good."""
+    return purge_expired()

@@ -43,6 +43,7 @@ from core.retry import TRANSIENT_ERRORS
 from ops.jobs import JobStatus
 from playlists import refresh
 from playlists.models import Playlist
+from playlists.own_writes import mirror_changed
 from spotify.client import PAGE_SIZE, SpotifyClient
 from spotify.errors import (
     Forbidden,
@@ -372,6 +373,10 @@ class _Run:
                     synced_snapshot_id=remote.snapshot_id,
                     pending_op=None,
                 )
+        # The child's mirror row (when the library holds it) learns the new snapshot and count.
+        mirror_changed(
+            self.user, child.spotify_id, child.synced_snapshot_id, total=len(child.synced_uris)
+        )
         kept = sum((Counter(before) & Counter(desired)).values())
         report.added += len(desired) - kept
         report.removed += len(before) - kept

@@ -15,8 +15,11 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 
+from core import clock
 from ops.jobs import ACTIVE_STATUSES, Job, one_active_per
+from ops.trash import SoftDeletable
 from spotify import links
 
 
@@ -44,7 +47,7 @@ class BaseSource(models.TextChoices):
 LIKED_SONGS_ID = "liked-songs"
 
 
-class BasePlaylist(models.Model):
+class BasePlaylist(SoftDeletable):
     source = models.CharField(max_length=8, choices=BaseSource.choices, default=BaseSource.PLAYLIST)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sync_bases"
@@ -72,7 +75,12 @@ class BasePlaylist(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "spotify_id"], name="sync_base_per_user")
+            # One live base per playlist; a deleted one waits in the trash beside a new one.
+            models.UniqueConstraint(
+                fields=["user", "spotify_id"],
+                condition=Q(deleted_at__isnull=True),
+                name="sync_base_per_user",
+            )
         ]
         ordering = ["user", "name"]
 
@@ -83,12 +91,36 @@ class BasePlaylist(models.Model):
     def is_liked_songs(self) -> bool:
         return self.source == BaseSource.LIKED
 
+    def soft_delete(self) -> None:
+        """Into the trash with its live children (same stamp, so restore finds exactly them)."""
+        now = clock.now()
+        ChildPlaylist.all_objects.filter(base=self, deleted_at__isnull=True).update(deleted_at=now)
+        BasePlaylist.all_objects.filter(pk=self.pk).update(deleted_at=now)
+        self.deleted_at = now
+
+    def restore(self) -> None:
+        """Back, with the children deleted along with it. Raises RestoreRefused when a live
+        base of the same playlist exists now."""
+        if BasePlaylist.objects.filter(user_id=self.user_id, spotify_id=self.spotify_id).exists():
+            raise RestoreRefused(
+                f"“{self.name}” is a base again already; remove that one first to restore this."
+            )
+        ChildPlaylist.all_objects.filter(base=self, deleted_at=self.deleted_at).update(
+            deleted_at=None
+        )
+        BasePlaylist.all_objects.filter(pk=self.pk).update(deleted_at=None)
+        self.deleted_at = None
+
     def active_event(self) -> SyncEvent | None:
         return self.events.filter(status__in=ACTIVE_STATUSES).first()
 
     @property
     def sync_running(self) -> bool:
         return self.events.filter(status__in=ACTIVE_STATUSES).exists()
+
+
+class RestoreRefused(Exception):
+    """Restoring would clash with what exists now (the message says what to do)."""
 
 
 class Order(models.TextChoices):
@@ -131,7 +163,7 @@ class Outcome(models.TextChoices):
     STOPPED = "stopped", "Stopped: edited outside Tunekeeper"
 
 
-class ChildPlaylist(models.Model):
+class ChildPlaylist(SoftDeletable):
     base = models.ForeignKey(BasePlaylist, on_delete=models.CASCADE, related_name="children")
     name = models.CharField(max_length=100)
     spotify_id = models.CharField(max_length=32, blank=True)  # created on the first sync
@@ -170,6 +202,17 @@ class ChildPlaylist(models.Model):
     @property
     def url(self) -> str:
         return links.open_url("playlist", self.spotify_id)
+
+    def soft_delete(self) -> None:
+        self.deleted_at = clock.now()
+        ChildPlaylist.all_objects.filter(pk=self.pk).update(deleted_at=self.deleted_at)
+
+    def restore(self) -> None:
+        # `self.base` goes through the plain manager, so a deleted base is seen here.
+        if self.base.deleted_at is not None:
+            raise RestoreRefused(f"Restore the base “{self.base.name}” to get “{self.name}” back.")
+        ChildPlaylist.all_objects.filter(pk=self.pk).update(deleted_at=None)
+        self.deleted_at = None
 
 
 class Trigger(models.TextChoices):

@@ -17,16 +17,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ops import confirm, trash
 from ops.jobs import ACTIVE_STATUSES
 from playlists.models import Playlist
 from sync import editor, schedules
 from sync.forms import AddBaseForm, ChildSettingsForm, NewChildForm, ScheduleForm
-from sync.locks import SyncRunning, locked_base, start_sync
+from sync.locks import SyncRunning, ensure_idle, locked_base, start_sync
 from sync.models import (
     LIKED_SONGS_ID,
     BasePlaylist,
     BaseSource,
     ChildPlaylist,
+    RestoreRefused,
     SyncEvent,
     Trigger,
 )
@@ -90,6 +92,14 @@ def index(request):
         "add_form": AddBaseForm(request.user),
         "has_liked_base": bases.filter(source=BaseSource.LIKED).exists(),
         "events": SyncEvent.objects.filter(user=request.user).select_related("base")[:10],
+        "deleted_bases": trash.deleted(BasePlaylist.all_objects.filter(user=request.user)),
+        # Children removed on their own (a deleted base's children come back with it).
+        "deleted_children": trash.deleted(
+            ChildPlaylist.all_objects.filter(
+                base__user=request.user, base__deleted_at__isnull=True
+            ).select_related("base")
+        ),
+        "restore_days": trash.RESTORE_DAYS,
     }
     return render(request, "sync/index.html", context)
 
@@ -177,21 +187,66 @@ def base_schedule(request, pk: int):
     return redirect(back)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def base_delete(request, pk: int):
     base = _base_for(request, pk)
     try:
+        ensure_idle(base)  # say so before asking, not after
+    except SyncRunning as error:
+        return _refused(request, error, reverse("sync_base", args=[base.pk]))
+    if not confirm.is_confirmed(request):
+        names = [child.name for child in base.children.all()]
+        return confirm.confirm_page(
+            request,
+            question=f"Remove the base “{base.name}”"
+            + (
+                f" and its {len(names)} {'child' if len(names) == 1 else 'children'}?"
+                if names
+                else "?"
+            ),
+            details=[
+                f"Stops syncing: {', '.join(names)}." if names else "",
+                f"Its schedule ({base.get_schedule_display()}) stops."
+                if base.schedule != "manual"
+                else "",
+                "Every playlist on Spotify stays as it is.",
+            ],
+            undo=f"You can restore it, children and rules included, under “Recently deleted” "
+            f"on the Sync page for {trash.RESTORE_DAYS} days.",
+            button="Remove base",
+            cancel_url=reverse("sync_base", args=[base.pk]),
+        )
+    try:
         with transaction.atomic():
             locked_base(base.pk)
             schedules.remove_schedule(base)
-            base.delete()
+            base.soft_delete()
     except SyncRunning as error:
         return _refused(request, error, reverse("sync_base", args=[base.pk]))
     messages.success(
-        request, f"“{base.name}” is no longer a base. Its playlists on Spotify stay as they are."
+        request,
+        f"“{base.name}” is no longer a base. Its playlists on Spotify stay as they are; restore it "
+        f"under “Recently deleted” within {trash.RESTORE_DAYS} days.",
     )
     return redirect("sync")
+
+
+@require_POST
+@login_required
+def base_restore(request, pk: int):
+    base = get_object_or_404(
+        trash.deleted(BasePlaylist.all_objects.filter(user=request.user)), pk=pk
+    )
+    try:
+        with transaction.atomic():
+            base.restore()
+            schedules.apply_schedule(base)
+    except RestoreRefused as error:
+        messages.error(request, str(error))
+        return redirect("sync")
+    messages.success(request, f"Restored “{base.name}” with its children and rules.")
+    return redirect("sync_base", pk=base.pk)
 
 
 @require_POST
@@ -346,21 +401,58 @@ def child_preview(request, pk: int):
     return render(request, "sync/child.html#preview", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def child_delete(request, pk: int):
     child = _child_for(request, pk)
     back = reverse("sync_child", args=[child.pk])
     try:
+        ensure_idle(child.base)
+    except SyncRunning as error:
+        return _refused(request, error, back)
+    if not confirm.is_confirmed(request):
+        return confirm.confirm_page(
+            request,
+            question=f"Remove the child “{child.name}”?",
+            details=[
+                f"Tunekeeper stops syncing it from “{child.base.name}”.",
+                "Its playlist on Spotify stays as it is.",
+            ],
+            undo=f"You can restore it, rules included, under “Recently deleted” on the Sync "
+            f"page for {trash.RESTORE_DAYS} days.",
+            button="Remove child",
+            cancel_url=back,
+        )
+    try:
         with transaction.atomic():
             locked_base(child.base_id)
-            child.delete()
+            child.soft_delete()
     except SyncRunning as error:
         return _refused(request, error, back)
     messages.success(
-        request, f"“{child.name}” is no longer synced. Its playlist on Spotify stays as it is."
+        request,
+        f"“{child.name}” is no longer synced. Its playlist on Spotify stays as it is; restore it "
+        f"under “Recently deleted” on the Sync page within {trash.RESTORE_DAYS} days.",
     )
     return redirect("sync_base", pk=child.base_id)
+
+
+@require_POST
+@login_required
+def child_restore(request, pk: int):
+    child = get_object_or_404(
+        trash.deleted(ChildPlaylist.all_objects.filter(base__user=request.user)).select_related(
+            "base"
+        ),
+        pk=pk,
+    )
+    try:
+        child.restore()
+    except RestoreRefused as error:
+        messages.error(request, str(error))
+        return redirect("sync")
+    messages.success(request, f"Restored “{child.name}” with its rules.")
+    return redirect("sync_child", pk=child.pk)
 
 
 @require_POST

@@ -177,3 +177,68 @@ def owned_import_job(owner) -> dict:
 
     job = ImportJob.objects.create(user=owner, min_ms_played=30_000, upload_dir="")
     return {"pk": job.pk}
+
+
+# --- for tests/security: factory(owner) → URL kwargs of something only the owner may see ---------
+
+
+def _owner_has_played(owner) -> str:
+    """A track the owner played once; returns its id."""
+    from django.db import transaction
+
+    from archive import plays
+    from archive.models import PlaySource
+
+    HistoryProfile.objects.get_or_create(user=owner)
+    number = 7000 + owner.pk
+    make_track(number, artist=f"Security Artist {owner.pk}")
+    with transaction.atomic():
+        plays.store(
+            owner.pk,
+            [
+                plays.NewPlay(
+                    track_id=track_id(number),
+                    played_at=datetime(2025, 3, 1, tzinfo=UTC),
+                    source=PlaySource.EXTENDED,
+                    ms_played=100_000,
+                )
+            ],
+        )
+    return track_id(number)
+
+
+def _played_artist(owner) -> dict:
+    from playlists.models import TrackArtist
+
+    link = TrackArtist.objects.get(track_id=_owner_has_played(owner))
+    return {"subject_id": link.artist_id}
+
+
+def _played_album(owner) -> dict:
+    from playlists.models import Track
+
+    return {"subject_id": Track.objects.get(pk=_owner_has_played(owner)).album_id}
+
+
+def _share_link(owner) -> dict:
+    from archive.rewind import share
+
+    return {"pk": share(owner, 2025, None).pk}
+
+
+def _revoked_share_token(owner) -> dict:
+    """A share link is public by design; a revoked one shows nothing to anyone."""
+    from archive.rewind import revoke, share
+
+    link = share(owner, 2025, None)
+    revoke(owner, link.pk)
+    return {"token": link.token}
+
+
+OWNED_OBJECTS = {
+    "history_track": lambda owner: {"subject_id": _owner_has_played(owner)},
+    "history_artist": _played_artist,
+    "history_album": _played_album,
+    "history_rewind_revoke": _share_link,
+    "rewind_shared": _revoked_share_token,
+}

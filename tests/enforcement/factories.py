@@ -8,9 +8,12 @@ from enforcement.models import (
     ActionBatch,
     AllowEntry,
     BlockEntry,
+    Blocklist,
     BlocklistImport,
     EntryKind,
     EntrySource,
+    KeptBecause,
+    KeptItem,
 )
 from ops.jobs import JobStatus
 
@@ -44,6 +47,21 @@ def plan_batch(owner) -> ActionBatch:
     return ActionBatch.objects.create(user=owner, dry_run=True)
 
 
+def deleted_blocklist(owner) -> Blocklist:
+    blocklist = Blocklist.objects.create(user=owner, name=f"Old list {clock.now().timestamp()}")
+    blocklist.soft_delete()
+    return blocklist
+
+
+def kept_item(owner) -> KeptItem:
+    return KeptItem.objects.create(
+        blocklist=own_blocklist(owner),
+        kind="liked_track",
+        uri=f"spotify:track:{ARTIST_ID}",
+        because=KeptBecause.ROLLED_BACK,
+    )
+
+
 def staged_import(owner) -> BlocklistImport:
     return BlocklistImport.objects.create(
         user=owner, file_name="shared.json", name="Shared", version=2, entries=[]
@@ -60,6 +78,8 @@ OWNED_OBJECTS = {
     "blocklist_export": lambda owner: {"pk": own_blocklist(owner).pk, "fmt": "json"},
     "blocklist_list_delete": lambda owner: {"pk": own_blocklist(owner).pk},
     "blocklist_list_toggle": lambda owner: {"pk": own_blocklist(owner).pk},
+    "blocklist_list_restore": lambda owner: {"pk": deleted_blocklist(owner).pk},
+    "blocklist_kept_delete": lambda owner: {"pk": kept_item(owner).pk},
     "blocklist_import_review": lambda owner: {"pk": staged_import(owner).pk},
     "enforcement_batch": lambda owner: {"pk": finished_batch(owner).pk},
     "enforcement_progress": lambda owner: {"pk": finished_batch(owner).pk},

@@ -8,7 +8,7 @@ import pytest
 
 from bench.worlds.enforcement import expected_after, library_state
 from core import clock
-from enforcement.automatic import due_users, run_automatic
+from enforcement.automatic import approve_plan, due_users, first_plan, run_automatic
 from enforcement.executor import execute, resume, run
 from enforcement.models import (
     ActionChunk,
@@ -166,10 +166,10 @@ def test_a_lost_grant_fails_the_batch_with_a_way_back(scene, spotify_faults):
 
 
 def test_automatic_enforcement_removes_a_newly_liked_blocked_track_by_the_next_run(scene):
-    EnforcementSettings.objects.create(user=scene.user, automatic=True)
-    assert due_users() == [scene.user.pk]
-
-    first = run_automatic(scene.user)
+    # Switched on by approving the first automatic plan: that plan is today's run.
+    first = execute(first_plan(scene.user))
+    approve_plan(first)
+    assert EnforcementSettings.objects.get(user=scene.user).automatic
 
     assert first.origin == BatchOrigin.AUTOMATIC and first.status == JobStatus.COMPLETED
     assert library_state(scene.owner) == expected_after(scene.original, scene.world)

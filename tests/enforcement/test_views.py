@@ -152,11 +152,22 @@ def test_allowlist_takes_tracks_and_albums_not_artists(owner, owner_client):
     ]
 
 
-def test_automatic_enforcement_is_off_until_switched_on(owner, owner_client):
+def test_automatic_enforcement_is_on_only_once_its_first_plan_is_approved(owner, owner_client):
     owner_client.get(reverse("blocklist"))
     assert not EnforcementSettings.objects.filter(user=owner, automatic=True).exists()
-    owner_client.post(reverse("blocklist_preferences"), {"automatic": "on"})
-    assert EnforcementSettings.objects.get(user=owner).automatic
+    response = owner_client.post(reverse("blocklist_preferences"), {"automatic": "on"})
+    first = ActionBatch.objects.get(user=owner)
+    assert first.dry_run and first.origin == "automatic"
+    assert response["Location"] == reverse("enforcement_batch", args=[first.pk])
+    assert not EnforcementSettings.objects.get(user=owner).automatic
+    page = owner_client.get(response["Location"]).content.decode()
+    assert "Approve and turn on automatic enforcement" in page
+
+    owner_client.post(reverse("enforcement_execute", args=[first.pk]))
+    settings_ = EnforcementSettings.objects.get(user=owner)
+    assert settings_.automatic and settings_.last_automatic_at is not None
+    owner_client.post(reverse("blocklist_preferences"), {})
+    assert not EnforcementSettings.objects.get(user=owner).automatic
 
 
 def test_exporting_then_importing_round_trips_and_a_newer_version_shows_changes(

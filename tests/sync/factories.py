@@ -102,7 +102,8 @@ def owned_base(owner, playlist: Playlist | None = None) -> BasePlaylist:
 
 
 def owned_child(owner, base: BasePlaylist | None = None, **fields) -> ChildPlaylist:
-    return ChildPlaylist.objects.create(base=base or owned_base(owner), name="Child", **fields)
+    fields.setdefault("name", "Child")
+    return ChildPlaylist.objects.create(base=base or owned_base(owner), **fields)
 
 
 def owned_event(owner, base: BasePlaylist | None = None, **fields) -> SyncEvent:
@@ -118,6 +119,18 @@ def _child(owner):
     return {"pk": owned_child(owner).pk}
 
 
+def _deleted_base(owner):
+    base = owned_base(owner)
+    base.soft_delete()
+    return {"pk": base.pk}
+
+
+def _deleted_child(owner):
+    child = owned_child(owner)
+    child.soft_delete()
+    return {"pk": child.pk}
+
+
 def _event(owner):
     return {"pk": owned_event(owner, status="failed").pk}
 
@@ -127,12 +140,14 @@ OWNED_OBJECTS = {
     "sync_base_run": _base,
     "sync_base_schedule": _base,
     "sync_base_delete": _base,
+    "sync_base_restore": _deleted_base,
     "sync_child_add": _base,
     "sync_child": _child,
     "sync_child_editor": _child,
     "sync_child_preview": _child,
     "sync_child_overwrite": _child,
     "sync_child_delete": _child,
+    "sync_child_restore": _deleted_child,
     "sync_event": _event,
     "sync_event_retry": _event,
 }
