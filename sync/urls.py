@@ -14,6 +14,11 @@ urlpatterns = [
     path("bases/<int:pk>/delete/", views.base_delete, name="sync_base_delete"),
     path("bases/<int:pk>/restore/", views.base_restore, name="sync_base_restore"),
     path("bases/<int:pk>/children/add/", views.child_add, name="sync_child_add"),
+    path(
+        "bases/<int:pk>/children/from-template/",
+        views.child_from_template,
+        name="sync_child_from_template",
+    ),
     path("children/<int:pk>/", views.child_detail, name="sync_child"),
     path("children/<int:pk>/editor/", views.child_editor, name="sync_child_editor"),
     path("children/<int:pk>/preview/", views.child_preview, name="sync_child_preview"),

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ops import confirm, trash
 from ops.jobs import ACTIVE_STATUSES
 from playlists.models import Playlist
-from sync import editor, schedules
+from sync import child_templates, editor, schedules
 from sync.forms import AddBaseForm, ChildSettingsForm, NewChildForm, ScheduleForm
 from sync.locks import SyncRunning, ensure_idle, locked_base, start_sync
 from sync.models import (
@@ -160,6 +160,7 @@ def base_detail(request, pk: int):
         "running": base.sync_running,
         "schedule_form": ScheduleForm(instance=base),
         "new_child_form": NewChildForm(),
+        "child_templates": child_templates.TEMPLATES,
     }
     return render(request, "sync/base.html", context)
 
@@ -284,6 +285,35 @@ def child_add(request, pk: int):
     except SyncRunning as error:
         return _refused(request, error, back)
     return redirect("sync_child", pk=child.pk)
+
+
+@require_POST
+@login_required
+def child_from_template(request, pk: int):
+    base = _base_for(request, pk)
+    back = reverse("sync_base", args=[base.pk])
+    key = request.POST.get("template", "")
+    if key not in child_templates.TEMPLATES:
+        messages.error(request, "Choose one of the templates.")
+        return redirect(back)
+    try:
+        with transaction.atomic():
+            locked_base(base.pk)
+            made = child_templates.create_from_template(base, key)
+    except SyncRunning as error:
+        return _refused(request, error, back)
+    if not made:
+        messages.info(
+            request,
+            "The base has no decades or genres to split by yet: sync it (or enrich your "
+            "library for genres) first.",
+        )
+        return redirect(back)
+    if len(made) == 1:
+        messages.success(request, f"“{made[0].name}” is ready: adjust it or sync the base.")
+        return redirect("sync_child", pk=made[0].pk)
+    messages.success(request, f"{len(made)} children made: {', '.join(c.name for c in made)}.")
+    return redirect(back)
 
 
 # --- a child: the rule editor -------------------------------------------------------------------

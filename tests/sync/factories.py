@@ -142,6 +142,7 @@ OWNED_OBJECTS = {
     "sync_base_delete": _base,
     "sync_base_restore": _deleted_base,
     "sync_child_add": _base,
+    "sync_child_from_template": _base,
     "sync_child": _child,
     "sync_child_editor": _child,
     "sync_child_preview": _child,
