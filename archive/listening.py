@@ -7,6 +7,7 @@ the skipped plays (only the extended streaming history records them).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,38 +30,31 @@ class Listening:
     windows: dict[int, int] = field(default_factory=dict)  # days → plays in the last N days
 
 
-def _chunks(ids: list[str], size: int = 5000):
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def of_tracks(
     user_id: int,
-    track_ids: Iterable[str],
+    track_ids,
     *,
     now: datetime,
     windows: Iterable[int] = (),
     skips: bool = False,
+    dates: bool = True,
 ) -> dict[str, Listening]:
-    """Listening per track id (every id given gets an entry; never played: zeros)."""
-    ids = list(dict.fromkeys(track_ids))
-    out = {track_id: Listening() for track_id in ids}
-    if not ids:
-        return out
-    for chunk in _chunks(ids):
-        for track_id, plays, ms in TrackTotal.objects.filter(
-            user_id=user_id, track_id__in=chunk
-        ).values_list("track_id", "plays", "ms_played"):
-            out[track_id].plays, out[track_id].ms_played = plays, ms
+    """Listening per track the person ever played, among `track_ids` (a list, or better a
+    subquery of ids, which keeps thousands of ids out of the SQL); tracks never played are
+    absent (all zeros)."""
+    out: dict[str, Listening] = defaultdict(Listening)
+    for track_id, plays, ms in TrackTotal.objects.filter(
+        user_id=user_id, track_id__in=track_ids
+    ).values_list("track_id", "plays", "ms_played"):
+        out[track_id].plays, out[track_id].ms_played = plays, ms
+    if dates:  # first and last plays: only when asked (a timestamp each costs its parsing)
         for track_id, first in FirstListen.objects.filter(
-            user_id=user_id, track_id__in=chunk
+            user_id=user_id, track_id__in=track_ids
         ).values_list("track_id", "first_played_at"):
             out[track_id].first_played_at = first
-        for track_id, last in LastListen.objects.filter(
-            user_id=user_id, track_id__in=chunk
-        ).values_list("track_id", "last_played_at"):
+        for track_id, last in last_plays(user_id, track_ids).items():
             out[track_id].last_played_at = last
-    wanted = set(ids)
+    played = dict(out)
     for days in sorted(set(windows)):
         days = max(0, min(days, MAX_WINDOW_DAYS))
         counts = (
@@ -70,11 +64,11 @@ def of_tracks(
             .annotate(n=Count("pk"))
             .values_list("track_id", "n")
         )
-        for entry in out.values():
+        for entry in played.values():
             entry.windows[days] = 0
-        for track_id, n in counts.iterator(chunk_size=5000):
-            if track_id in wanted:
-                out[track_id].windows[days] = n
+        for track_id, n in counts:
+            if track_id in played:
+                played[track_id].windows[days] = n
     if skips:
         skipped = (
             PlayEvent.objects.filter(user_id=user_id, skipped=True)
@@ -84,9 +78,17 @@ def of_tracks(
             .values_list("track_id", "n")
         )
         for track_id, n in skipped.iterator(chunk_size=5000):
-            if track_id in wanted:
-                out[track_id].skips = n
-    return out
+            if track_id in played:
+                played[track_id].skips = n
+    return played
+
+
+def last_plays(user_id: int, track_ids) -> dict[str, datetime]:
+    return dict(
+        LastListen.objects.filter(user_id=user_id, track_id__in=track_ids).values_list(
+            "track_id", "last_played_at"
+        )
+    )
 
 
 def gaps_since(user_id: int, since: datetime) -> int:

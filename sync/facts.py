@@ -48,6 +48,7 @@ class HistoryNeeds:
 
     windows: frozenset[int] = frozenset()
     skips: bool = False
+    dates: bool = False  # first and last plays
     now: datetime | None = None
 
 
@@ -120,10 +121,11 @@ def load_base(
     listening = (
         archive_listening.of_tracks(
             user.pk,
-            first.keys(),
+            track_ids,
             now=history.now or datetime.now(UTC),
             windows=history.windows,
             skips=history.skips,
+            dates=history.dates,
         )
         if history is not None
         else {}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from archive.listening import gaps_since
+from archive.listening import gaps_since, last_plays
 from core import clock
 from sync import selection
 from sync.facts import base_source, load_base
@@ -70,6 +70,10 @@ def build_preview(child: ChildPlaylist, tree: dict) -> Preview:
     chosen = select(content, child, tree, now=now, blocked=blocked)
     if history is not None:
         preview.history_note = _gaps_note(base.user, history, now)
+        if not history.dates:  # the why says when each shown track was last played
+            shown = [o.track_id for o in chosen.occurrences[:SHOWN]]
+            for track_id, last in last_plays(base.user.pk, shown).items():
+                content.facts[track_id].last_played_at = last
     preview.total = content.distinct
     preview.matched = len(chosen.matched)
     preview.blocked = chosen.blocked

@@ -174,15 +174,22 @@ class TrackFacts:
     first_played_at: datetime | None = None
     last_played_at: datetime | None = None
     skips: int = 0
-    # Folded copies for matching, computed once.
-    name_folded: str = ""
-    album_folded: str = ""
-    artists_folded: tuple[str, ...] = ()
+    # Folded copies for matching, computed when a rule first asks (a history-only child over a
+    # big base never needs them) and kept for the other children of the same sync.
+    _album_folded: str | None = None
+    _artists_folded: tuple[str, ...] | None = None
 
-    def __post_init__(self):
-        self.name_folded = fold(self.name)
-        self.album_folded = fold(self.album_name)
-        self.artists_folded = tuple(fold(name) for name in self.artist_names)
+    @property
+    def album_folded(self) -> str:
+        if self._album_folded is None:
+            self._album_folded = fold(self.album_name)
+        return self._album_folded
+
+    @property
+    def artists_folded(self) -> tuple[str, ...]:
+        if self._artists_folded is None:
+            self._artists_folded = tuple(fold(name) for name in self.artist_names)
+        return self._artists_folded
 
     @property
     def uri(self) -> str:
@@ -724,10 +731,11 @@ def uses_field(tree: dict, field: str) -> bool:
     return any(cond["field"] == field for cond in conditions_in(tree))
 
 
-def history_needs(trees) -> tuple[bool, set[int], bool]:
-    """What rules ask of the listening archive: (anything at all, windows in days, skips)."""
+def history_needs(trees) -> tuple[bool, set[int], bool, bool]:
+    """What rules ask of the listening archive: (anything at all, windows in days, skips,
+    first or last play dates)."""
     windows: set[int] = set()
-    used = skips = False
+    used = skips = dates = False
     for tree in trees:
         for cond in conditions_in(tree):
             if cond["field"] not in HISTORY_FIELDS:
@@ -736,4 +744,5 @@ def history_needs(trees) -> tuple[bool, set[int], bool]:
             if cond["field"] == "plays" and cond.get("mod", "all") != "all":
                 windows.add(int(cond["mod"]))
             skips = skips or cond["field"] in ("skips", "skip_share")
-    return used, windows, skips
+            dates = dates or cond["field"] in ("first_played", "last_played")
+    return used, windows, skips, dates

@@ -134,12 +134,13 @@ def select(
 
 def history_needs(trees, children, *, now: datetime) -> HistoryNeeds | None:
     """What the children's rules and orders read from the listening archive; None: nothing."""
-    used, windows, skips = rules.history_needs(trees)
+    used, windows, skips, dates = rules.history_needs(trees)
     for child in children:
         if child.order in HISTORY_ORDERS:
             used = True
             if HISTORY_ORDERS[child.order]:
                 windows.add(HISTORY_ORDERS[child.order])
+            dates = dates or child.order in (Order.LAST_PLAYED, Order.LEAST_RECENT)
     if not used:
         return None
-    return HistoryNeeds(windows=frozenset(windows), skips=skips, now=now)
+    return HistoryNeeds(windows=frozenset(windows), skips=skips, dates=dates, now=now)

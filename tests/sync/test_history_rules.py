@@ -228,9 +228,12 @@ def test_first_played_skips_and_listening_time(listened_base):
 
 def test_history_needs_come_from_rules_and_orders():
     tree = normalise(group(cond("plays", "gte", 1, mod="7"), cond("skip_share", "lt", 10)))
-    assert rules.history_needs([tree]) == (True, {7}, True)
+    assert rules.history_needs([tree]) == (True, {7}, True, False)
+    dated = normalise(group(cond("last_played", "within", 30)))
+    assert rules.history_needs([dated]) == (True, set(), False, True)
     assert rules.history_needs([normalise(group(cond("explicit", "is", True)))]) == (
         False,
         set(),
+        False,
         False,
     )
