@@ -287,6 +287,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# /healthz says "not ok" when no worker started a task (beat's heartbeat task runs every
+# minute) or beat a running job's heartbeat for this long: the worker is wedged or gone.
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 180, minimum=10)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "config.tasks.beat_heartbeat", "schedule": 60.0},

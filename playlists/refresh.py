@@ -261,9 +261,10 @@ class MirrorWriter:
                 )
 
 
-# A long read checkpoints its pages every this many pages (and whenever it is cut off by an
-# exception), so a worker killed mid-read loses at most this many pages of work.
-CHECKPOINT_PAGES = 10
+# A long read checkpoints its pages every this many pages (1,000 items, the catalog's batch
+# size, so the checkpoint adds no catalog flush) and whenever an exception cuts it off: a
+# worker killed mid-read loses at most this many pages of work.
+CHECKPOINT_PAGES = 20
 
 
 def _row_json(row: tuple) -> list:
