@@ -248,6 +248,9 @@ SPOTIFY_DAILY_BUDGET = env_int("SPOTIFY_DAILY_BUDGET", 1000, minimum=1)
 SPOTIFY_SHORT_WAIT_SECONDS = env_int("SPOTIFY_SHORT_WAIT_SECONDS", 10, minimum=0)
 SPOTIFY_TIMEOUT_SECONDS = env_float("SPOTIFY_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 ROLLBACK_DAYS = env_int("ROLLBACK_DAYS", 30, minimum=1)  # enforcement batches stay undoable
+# Call-ledger rows older than this are folded into daily rollups (per service, user and
+# purpose) that the usage page reads; finished jobs are pruned after ROLLBACK_DAYS.
+LEDGER_RETENTION_DAYS = env_int("LEDGER_RETENTION_DAYS", 90, minimum=1)
 
 # --- Listening archive ----------------------------------------------------------------------------
 
@@ -299,6 +302,7 @@ CELERY_BEAT_SCHEDULE = {
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
     "fail-stale-syncs": {"task": "sync.tasks.fail_stale_syncs_task", "schedule": 300.0},
     "resend-lost-jobs": {"task": "ops.tasks.resend_lost_jobs", "schedule": 300.0},
+    "retention": {"task": "ops.tasks.apply_retention_task", "schedule": 3600.0},
 }
 # Where each task runs: `interactive` (a person is waiting), `default`, `bulk` (background
 # refreshes, imports, polls, enrichment, enforcement batches). One worker can serve all three;

@@ -52,3 +52,12 @@ def resend_lost_jobs() -> int:
     for task_name, pk in lost:
         current_app.send_task(task_name, args=[pk])
     return len(lost)
+
+
+@shared_task
+def apply_retention_task() -> dict:
+    """Beat, hourly: fold old ledger rows into daily rollups and prune finished jobs past the
+    rollback window, in small batches (ops.retention)."""
+    from ops.retention import apply_retention
+
+    return apply_retention().as_dict()
