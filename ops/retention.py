@@ -5,6 +5,7 @@
   the usage page reads both, so its totals are the same before and after.
 - Finished jobs (and their items, chunks, rows and files, by cascade) are kept for the
   rollback window, ROLLBACK_DAYS after they finished, then deleted.
+- Checkpoints of cut-off playlist reads that nothing resumed within a week are dropped.
 
 Both work in small batches, each in its own transaction, so the beat task that runs them never
 holds a long lock; what is left over is done on the next run.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ops.jobs import ACTIVE_STATUSES, job_models
+from playlists.models import PlaylistReadPage
 from spotify import clock
 from spotify.models import ApiCall, ApiCallDay
 
@@ -37,9 +39,10 @@ MAX_BATCHES = 50  # per run: a run stops after this many and leaves the rest for
 class Retained:
     folded_calls: int = 0
     pruned_jobs: int = 0
+    pruned_checkpoints: int = 0
 
     def as_dict(self) -> dict:
-        return {"folded_calls": self.folded_calls, "pruned_jobs": self.pruned_jobs}
+        return asdict(self)
 
 
 def ledger_cutoff():
@@ -130,10 +133,24 @@ def prune_jobs(*, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> int:
     return pruned
 
 
+# A checkpoint of a cut-off playlist read that nothing resumed for this long is dropped (the
+# next read of that playlist starts from its first page, as it would after any change).
+READ_CHECKPOINT_DAYS = 7
+
+
+def prune_read_checkpoints() -> int:
+    stale = PlaylistReadPage.objects.filter(
+        created_at__lt=clock.now() - timedelta(days=READ_CHECKPOINT_DAYS)
+    ).values_list("playlist_id", flat=True)
+    playlists = list(stale.order_by().distinct()[:BATCH])
+    return PlaylistReadPage.objects.filter(playlist_id__in=playlists).delete()[0]
+
+
 def apply_retention(*, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> Retained:
     result = Retained(
         folded_calls=fold_ledger(batch=batch, max_batches=max_batches),
         pruned_jobs=prune_jobs(batch=batch, max_batches=max_batches),
+        pruned_checkpoints=prune_read_checkpoints(),
     )
     if result.folded_calls or result.pruned_jobs:
         logger.info("retention: %s", result.as_dict())

@@ -40,7 +40,7 @@ from django.db.models import Count
 from ops.jobs import JobStatus
 from ops.logs import job_context
 from ops.retry import TRANSIENT_ERRORS
-from playlists.models import Playlist
+from playlists.models import Playlist, PlaylistReadPage
 from spotify import clock
 from spotify.client import PAGE_SIZE, SpotifyClient
 from spotify.errors import (
@@ -191,10 +191,13 @@ class _Run:
 
         # A read cut off by a pause or a lost worker goes on from its checkpoint when the base
         # still has the snapshot it was reading (resume_point restarts it otherwise).
+        had_checkpoint = PlaylistReadPage.objects.filter(playlist=playlist).exists()
         already = len(resume_point(playlist))
         pages = max(1, math.ceil(((summary.items_total or 0) - already) / PAGE_SIZE))
         if already:
             self.step(f"Reading the base playlist from track {already + 1}", more=pages)
+        elif had_checkpoint:
+            self.step("The base changed since the read stopped: reading it again", more=pages)
         else:
             self.step("Reading the base playlist", more=pages)
         try:

@@ -9,7 +9,7 @@ import pytest
 from enforcement.models import ActionBatch, ActionItem, ItemKind
 from ops.jobs import JobStatus
 from ops.retention import apply_retention
-from playlists.models import LibraryRefresh
+from playlists.models import LibraryRefresh, Playlist, PlaylistReadPage
 from spotify import clock, state, usage
 from spotify.models import ApiCall, ApiCallDay, Purpose
 
@@ -127,3 +127,20 @@ def test_finished_jobs_go_after_the_rollback_window_and_live_ones_stay(django_us
     assert not ActionItem.objects.filter(batch_id=old_batch.pk).exists()
     assert ActionBatch.objects.filter(pk=rolled_back.pk).exists()
     assert ActionBatch.objects.filter(parent=rolled_back).exists()
+
+
+def test_a_read_checkpoint_nothing_resumed_for_a_week_is_dropped(django_user_model):
+    ada = django_user_model.objects.create(username="ada")
+    now = clock.now()
+    playlists = [
+        Playlist.objects.create(user=ada, spotify_id=f"p{n}", name=f"P{n}", listed_at=now)
+        for n in range(2)
+    ]
+    for playlist in playlists:
+        PlaylistReadPage.objects.create(playlist=playlist, snapshot_id="s", offset=0, rows=[])
+    PlaylistReadPage.objects.filter(playlist=playlists[0]).update(
+        created_at=now - timedelta(days=8)
+    )
+
+    assert apply_retention().pruned_checkpoints == 1
+    assert list(PlaylistReadPage.objects.values_list("playlist", flat=True)) == [playlists[1].pk]
