@@ -360,9 +360,15 @@ def mirror_playlist_items(
                     saved = _checkpoint(playlist, rows, saved, writer)
                 pages_since = 0
     except Exception:
-        # Keep what arrived; whatever cut the read off is for the caller.
-        with timer:
-            _checkpoint(playlist, rows, saved, writer)
+        # Keep what arrived; whatever cut the read off is for the caller. When that was the
+        # database itself, the checkpoint cannot be written either: the original error wins.
+        try:
+            with timer:
+                _checkpoint(playlist, rows, saved, writer)
+        except Exception:
+            logger.warning(
+                "could not checkpoint the read of playlist %s", playlist.pk, exc_info=True
+            )
         raise
     with timer:
         mirror.complete(playlist, rows)

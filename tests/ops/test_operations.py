@@ -296,3 +296,17 @@ def test_a_paused_job_is_queued_again_once_its_pause_has_passed_and_not_before(
     assert resume_paused_jobs() == 1
     job.refresh_from_db()
     assert (job.status, job.paused_until, job.pause_reason) == (JobStatus.QUEUED, None, "")
+
+
+def test_the_operator_page_says_which_of_worker_and_beat_is_late(admin_client):
+    stamp(BEAT_HEARTBEAT_KEY, 20)
+    stamp(WORKER_HEARTBEAT_KEY, 900)
+    page = admin_client.get("/ops/").content.decode()
+    assert "Worker: <strong>NOT OK</strong> (wedged or stopped), last took work 9" in page
+    assert "Beat: ok, last tick" in page
+
+    beat_heartbeat()
+    stamp(BEAT_HEARTBEAT_KEY, 900)
+    page = admin_client.get("/ops/").content.decode()
+    assert "Worker: ok, last took work" in page
+    assert "Beat: LATE, last tick 9" in page
