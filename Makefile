@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ENV := DEBUG=true SITE_URL=http://$(HOST):$(PORT)
+# The demo's worker runs its tasks in threads: on kombu's filesystem broker (no REDIS_URL) a
+# prefork pool whose child dies wedges the whole worker; a thread pool has no child to lose.
+# tests/e2e/test_demo_worker.py starts a worker with exactly these arguments.
+DEMO_WORKER_POOL := --pool threads --concurrency 2
 
 .PHONY: demo test bench lint fmt install install-dev migrate clean
 
@@ -33,7 +37,7 @@ demo: install
 	@echo "  Click 'Connect Spotify' and pick a sandbox user on the sandbox consent page."
 	@echo
 	@$(DEMO_ENV) sh -c 'trap "kill 0" INT TERM EXIT; \
-		$(VENV)/bin/celery -A config worker -Q interactive,default,bulk --concurrency 2 --loglevel warning & \
+		$(VENV)/bin/celery -A config worker -Q interactive,default,bulk $(DEMO_WORKER_POOL) --loglevel warning & \
 		$(VENV)/bin/celery -A config beat --loglevel warning & \
 		$(PY) manage.py runserver $(HOST):$(PORT)'
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from api import serializers
 from api.auth import ApiError, api_view
 from api.models import IdempotentRequest
-from api.views import page_params, paginated
+from api.views import cached_count, owner_key, page_params, paginated
 from archive import stats as archive_stats
 from archive.models import HistoryProfile, ImportJob, PlayEvent
 from enforcement.executor import AlreadyRunning, NotExecutable, arm
@@ -255,13 +259,47 @@ def enforcement_rollback(request):
 # --- archive ------------------------------------------------------------------------------------
 
 
+PLAYS_CURSOR = "plays"
+
+
+def _plays_cursor(page: int, play) -> str:
+    """Where the next page starts: after this play (played_at, track), the unique key the
+    play_once index is ordered by; and the page number it will be."""
+    text = f"{page}|{play.played_at.isoformat()}|{play.track_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _read_plays_cursor(token: str) -> tuple[int, datetime, str]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        page, moment, track_id = base64.urlsafe_b64decode(padded).decode().split("|", 2)
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None or not track_id or not 2 <= int(page) <= 10**9:
+            raise ValueError
+        return int(page), when, track_id
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ApiError(
+            400, "bad_request", "cursor is not one this API gave out; follow the next link."
+        ) from None
+
+
 @api_view()
 def recent_plays(request):
+    """Plays, newest first, by keyset: `next` carries the last play's (played_at, track), so
+    a deep page costs what the first does, and `total` is a count cached for a minute."""
     page, per_page = page_params(request)
-    plays = (
-        PlayEvent.objects.filter(user=request.user).select_related("track").order_by("-played_at")
-    )
-    total = plays.count()
+    mine = PlayEvent.objects.filter(user=request.user)
+    plays = mine.select_related("track").order_by("-played_at", "-track_id")
+    cursor = request.GET.get("cursor")
+    if cursor:
+        page, played_at, track_id = _read_plays_cursor(cursor)
+        plays = plays.filter(
+            Q(played_at__lt=played_at) | Q(played_at=played_at, track_id__lt=track_id)
+        )
+        window = list(plays[: per_page + 1])
+    else:  # the first page, or an old-style ?page=N (an offset, for scripts that use it)
+        window = list(plays[(page - 1) * per_page : page * per_page + 1])
+    more, window = len(window) > per_page, window[:per_page]
     rows = [
         {
             "played_at": serializers.iso(play.played_at),
@@ -271,9 +309,21 @@ def recent_plays(request):
             "ms_played": play.ms_played,
             "source": play.source,
         }
-        for play in plays[(page - 1) * per_page : page * per_page]
+        for play in window
     ]
-    return JsonResponse(paginated(request, rows, total, page, per_page))
+    next_url = None
+    if more:
+        query = urlencode({"cursor": _plays_cursor(page + 1, window[-1]), "per_page": per_page})
+        next_url = request.build_absolute_uri(f"{request.path}?{query}")
+    return JsonResponse(
+        {
+            "items": rows,
+            "page": page,
+            "per_page": per_page,
+            "total": cached_count(mine, f"plays:{owner_key(request.user)}"),
+            "next": next_url,
+        }
+    )
 
 
 def _date(value: str | None, name: str, default: date) -> date:

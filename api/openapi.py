@@ -457,7 +457,20 @@ PATHS.update(
         "/archive/plays": {
             "get": {
                 "operationId": "recentPlays",
-                "parameters": PAGING,
+                "description": (
+                    "Keyset-paginated: follow `next` (it carries a `cursor`); `page` is the "
+                    "page number that cursor reached. `total` is counted at most once a "
+                    "minute, so it may lag the newest plays."
+                ),
+                "parameters": [
+                    *PAGING,
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "schema": STRING,
+                        "description": "From a previous page's `next`; opaque.",
+                    },
+                ],
                 "responses": {
                     "200": json_response("Plays, newest first", "PlayPage"),
                     **BAD,

@@ -275,6 +275,9 @@ SPOTIFY_DAILY_BUDGET = env_int("SPOTIFY_DAILY_BUDGET", 1000, minimum=1)
 SPOTIFY_SHORT_WAIT_SECONDS = env_int("SPOTIFY_SHORT_WAIT_SECONDS", 10, minimum=0)
 SPOTIFY_TIMEOUT_SECONDS = env_float("SPOTIFY_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 ROLLBACK_DAYS = env_int("ROLLBACK_DAYS", 30, minimum=1)  # enforcement batches stay undoable
+# Call-ledger rows older than this are folded into daily rollups (per service, user and
+# purpose) that the usage page reads; finished jobs are pruned after ROLLBACK_DAYS.
+LEDGER_RETENTION_DAYS = env_int("LEDGER_RETENTION_DAYS", 90, minimum=1)
 
 # --- Listening archive ----------------------------------------------------------------------------
 
@@ -314,6 +317,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# /healthz says "not ok" when no worker started a task (beat's heartbeat task runs every
+# minute) or beat a running job's heartbeat for this long: the worker is wedged or gone.
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 180, minimum=10)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "config.tasks.beat_heartbeat", "schedule": 60.0},
@@ -325,6 +331,7 @@ CELERY_BEAT_SCHEDULE = {
     "resend-lost-jobs": {"task": "ops.tasks.resend_lost_jobs", "schedule": 300.0},
     # Deleted blocklists, bases and children are restorable for 30 days, then purged.
     "purge-deleted": {"task": "ops.tasks.purge_deleted", "schedule": 86400.0},
+    "retention": {"task": "config.tasks.apply_retention_task", "schedule": 3600.0},
 }
 # Where each task runs: `interactive` (a person is waiting), `default`, `bulk` (background
 # refreshes, imports, polls, enrichment, enforcement batches). One worker can serve all three;

@@ -1,11 +1,19 @@
-"""Celery signals: failures land in the dead-letter list; beat and task activity are counted."""
+"""Celery signals: failures land in the dead-letter list; beat and task activity are counted;
+beat's ticks and a worker's task starts are stamped for the health check (ops.health)."""
 
 from __future__ import annotations
 
 import logging
+import time
 import traceback as tb
 
-from celery.signals import task_failure, task_retry, task_success
+from celery.signals import (
+    before_task_publish,
+    task_failure,
+    task_prerun,
+    task_retry,
+    task_success,
+)
 from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
@@ -26,6 +34,40 @@ def _count(kind: str) -> None:
             cache.incr(key)
     except Exception:  # counting must never break a task
         logger.debug("could not count a %s task", kind, exc_info=True)
+
+
+# A worker stamps its liveness at most this often (each stamp is a cache write).
+WORKER_STAMP_EVERY = 10.0
+_last_worker_stamp = 0.0
+
+
+def _stamp(key: str) -> None:
+    try:
+        cache.set(key, timezone.now().isoformat(), timeout=None)
+    except Exception:  # health stamps must never break a task or a publish
+        logger.debug("could not stamp %s", key, exc_info=True)
+
+
+@before_task_publish.connect
+def stamp_beat(sender=None, **kwargs) -> None:
+    """Only beat sends `beat_heartbeat`: its publish is beat's tick, whether or not a worker
+    ever runs it (a wedged worker must not make beat look late)."""
+    from ops.health import BEAT_HEARTBEAT_KEY
+
+    if sender == "config.tasks.beat_heartbeat":
+        _stamp(BEAT_HEARTBEAT_KEY)
+
+
+@task_prerun.connect
+def stamp_worker(sender=None, **kwargs) -> None:
+    """A task starting is the proof a worker is alive and taking work."""
+    from ops.health import WORKER_HEARTBEAT_KEY
+
+    global _last_worker_stamp
+    now = time.monotonic()
+    if now - _last_worker_stamp >= WORKER_STAMP_EVERY:
+        _last_worker_stamp = now
+        _stamp(WORKER_HEARTBEAT_KEY)
 
 
 @task_success.connect

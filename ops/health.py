@@ -10,8 +10,15 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-# Written by config.tasks.beat_heartbeat every minute; here so ops needs nothing from config.
+from ops.jobs import JobStatus, job_models
+
+# Two stamps, so a health check can tell a late beat from a wedged worker: beat stamps
+# BEAT_HEARTBEAT_KEY when it *sends* `config.tasks.beat_heartbeat` (ops.celery_signals, on
+# publish), a worker stamps WORKER_HEARTBEAT_KEY when it *runs* a task (that one every minute,
+# any other task too). Here, so ops needs nothing from config.
 BEAT_HEARTBEAT_KEY = "ops:beat-heartbeat"
+WORKER_HEARTBEAT_KEY = "ops:worker-heartbeat"
+
 
 QUEUES = ("interactive", "default", "bulk")
 BEAT_STALE_SECONDS = 300
@@ -52,25 +59,57 @@ def broker_ok() -> bool:
         return False
 
 
-def beat_seconds_since_tick() -> int | None:
+def _seconds_since(key: str) -> int | None:
     try:
-        stamp = cache.get(BEAT_HEARTBEAT_KEY)
+        stamp = cache.get(key)
     except Exception:  # the cache itself is down
         return None
     if not stamp:
         return None
-    return int((timezone.now() - datetime.fromisoformat(stamp)).total_seconds())
+    return max(0, int((timezone.now() - datetime.fromisoformat(stamp)).total_seconds()))
+
+
+def beat_seconds_since_tick() -> int | None:
+    """Since beat last sent its heartbeat task (stamped on publish, in beat's process)."""
+    return _seconds_since(BEAT_HEARTBEAT_KEY)
+
+
+def worker_seconds_since_heartbeat() -> int | None:
+    """Since a worker last showed it takes work: it started a task (the beat heartbeat runs
+    every minute) or a job it runs beat its heartbeat (a long job keeps a one-task worker
+    busy without starting anything new)."""
+    ages = [_seconds_since(WORKER_HEARTBEAT_KEY)]
+    try:
+        beats = [
+            model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__isnull=False)
+            .order_by("-heartbeat_at")
+            .values_list("heartbeat_at", flat=True)
+            .first()
+            for model in job_models()
+        ]
+        newest = max((at for at in beats if at is not None), default=None)
+    except Exception:  # the database is down: database_ok says so
+        newest = None
+    if newest is not None:
+        ages.append(max(0, int((timezone.now() - newest).total_seconds())))
+    known = [age for age in ages if age is not None]
+    return min(known) if known else None
 
 
 def health() -> tuple[bool, dict]:
     database, redis_state, broker = database_ok(), redis_ok(), broker_ok()
     beat_age = beat_seconds_since_tick()
-    healthy = database and broker and redis_state is not False
+    worker_age = worker_seconds_since_heartbeat()
+    # A worker that took no work for a while is wedged or gone: "not ok" — even when beat
+    # is late too (then nothing asked it for a heartbeat, and both say so).
+    worker = worker_age is not None and worker_age < settings.WORKER_STALE_SECONDS
+    healthy = database and broker and redis_state is not False and worker
     return healthy, {
         "ok": healthy,
         "database": database,
         "redis": redis_state,
         "broker": broker,
+        "worker": {"seconds_since_heartbeat": worker_age, "ok": worker},
         "beat": {
             "seconds_since_tick": beat_age,
             "ok": beat_age is not None and beat_age < BEAT_STALE_SECONDS,

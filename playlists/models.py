@@ -262,6 +262,33 @@ class PlaylistItem(models.Model):
         return f"{self.playlist_id} #{self.position}"
 
 
+class PlaylistReadPage(models.Model):
+    """Pages of a playlist read that has not reached its last page yet: the checkpoint of a
+    long read (a sync's base, a library refresh) that a quota pause or a dead worker cut off.
+
+    Each row holds the items of one or more consecutive pages, from `offset`, read while the
+    playlist had `snapshot_id`. A later read of the same snapshot continues after the last
+    row; a read of another snapshot deletes them and starts again. The rows go when the read
+    completes (in the transaction that replaces the playlist's mirrored items).
+    """
+
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="read_pages")
+    snapshot_id = models.CharField(max_length=200)
+    offset = models.PositiveIntegerField()
+    # [[track_id, uri, added_at ISO or null, added_by, is_local, local_name], ...]
+    rows = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["playlist", "offset"], name="read_page_offset")
+        ]
+        ordering = ["playlist", "offset"]
+
+    def __str__(self) -> str:
+        return f"{self.playlist_id} @{self.offset} ({len(self.rows)} items)"
+
+
 class LikedSong(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="liked_songs"

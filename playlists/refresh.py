@@ -25,8 +25,9 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from allauth.socialaccount.models import SocialAccount
 from django.db import IntegrityError, connection, transaction
@@ -43,6 +44,7 @@ from playlists.models import (
     LikedSong,
     Playlist,
     PlaylistItem,
+    PlaylistReadPage,
     SavedAlbum,
 )
 from spotify import types
@@ -243,6 +245,7 @@ class MirrorWriter:
             self.catalog.flush()
             ids = [playlist.pk for playlist, _ in pending]
             PlaylistItem.objects.filter(playlist_id__in=ids).delete()
+            PlaylistReadPage.objects.filter(playlist_id__in=ids).delete()  # read to its end
             bulk.write(
                 PlaylistItem,
                 ITEM_FIELDS,
@@ -259,41 +262,130 @@ class MirrorWriter:
                 )
 
 
+# A long read checkpoints its pages every this many pages (1,000 items, the catalog's batch
+# size, so the checkpoint adds no catalog flush) and whenever an exception cuts it off: a
+# worker killed mid-read loses at most this many pages of work.
+CHECKPOINT_PAGES = 20
+
+
+def _row_json(row: tuple) -> list:
+    _, _, track_id, uri, added_at, added_by, is_local, local_name = row
+    return [
+        track_id,
+        uri,
+        added_at.isoformat() if added_at else None,
+        added_by,
+        is_local,
+        local_name,
+    ]
+
+
+def _row_from_json(playlist: Playlist, position: int, data: list) -> tuple:
+    track_id, uri, added_at, added_by, is_local, local_name = data
+    when = datetime.fromisoformat(added_at) if added_at else None
+    return (playlist.pk, position, track_id, uri, when, added_by, is_local, local_name)
+
+
+def resume_point(playlist: Playlist) -> list[tuple]:
+    """The item rows already read of `playlist` at its current `snapshot_id` (a checkpoint
+    left by a read that was cut off), or [] — after deleting a checkpoint of another snapshot
+    or one with a gap: that read restarts from the first page, honestly."""
+    pages = list(PlaylistReadPage.objects.filter(playlist=playlist).order_by("offset"))
+    rows: list[tuple] = []
+    for page in pages:
+        if page.snapshot_id != playlist.snapshot_id or page.offset != len(rows):
+            logger.info(
+                "playlist %s changed since its read was cut off (or the checkpoint has a gap): "
+                "reading it again from the start",
+                playlist.pk,
+            )
+            PlaylistReadPage.objects.filter(playlist=playlist).delete()
+            return []
+        start = len(rows)
+        rows.extend(
+            _row_from_json(playlist, start + index, data) for index, data in enumerate(page.rows)
+        )
+    return rows
+
+
+def _checkpoint(playlist: Playlist, rows: list[tuple], saved: int, catalog: CatalogWriter) -> int:
+    """Keep rows[saved:] as read pages of `playlist.snapshot_id`; returns the new saved count.
+    The catalog rows they point at are written first, so a resumed read can write them."""
+    if len(rows) == saved:
+        return saved
+    catalog.flush()
+    PlaylistReadPage.objects.create(
+        playlist=playlist,
+        snapshot_id=playlist.snapshot_id,
+        offset=saved,
+        rows=[_row_json(row) for row in rows[saved:]],
+    )
+    return len(rows)
+
+
 def mirror_playlist_items(
     playlist: Playlist,
-    pages: Iterator[types.Page[types.PlaylistItem]],
+    read: Callable[[int], Iterator[types.Page[types.PlaylistItem]]],
     mirror: MirrorWriter,
     *,
     progress: _Progress | None = None,
     timer: _Timer | None = None,
 ) -> int:
-    """Read every page; hand the complete item list to `mirror` for replacing the old one.
+    """Read every page of `playlist` (`read(offset)` yields them from `offset`); hand the
+    complete item list to `mirror` for replacing the old one.
 
-    An exception from `pages` (any page) propagates before anything of this playlist's mirror
-    is touched. Catalog rows may already have been written: they are facts, not the mirror.
+    A read cut off by an exception (a quota pause, a 5xx storm, a lost worker every
+    CHECKPOINT_PAGES pages) leaves its pages as a checkpoint of the snapshot being read; the
+    next read of the same snapshot starts after them. Nothing of the playlist's mirrored items
+    is touched before the last page arrived. Catalog rows may already have been written: they
+    are facts, not the mirror.
     """
     timer = timer or _Timer()
     writer = mirror.catalog
-    rows: list[tuple] = []
-    for page in pages:
-        with timer:
-            for item in page.items:
-                track_id = writer.add_track(item.track) if not item.is_local else None
-                rows.append(_item_row(playlist, len(rows), item, track_id))
-        if progress is not None:
-            progress.saw(len(page.items))
+    rows = resume_point(playlist)
+    saved = len(rows)
+    if saved and progress is not None:
+        progress.saw(saved, step=f"Resuming “{playlist.name[:120]}” after {saved} items")
+    pages_since = 0
+    try:
+        for page in read(len(rows)):
+            with timer:
+                for item in page.items:
+                    track_id = writer.add_track(item.track) if not item.is_local else None
+                    rows.append(_item_row(playlist, len(rows), item, track_id))
+            if progress is not None:
+                progress.saw(len(page.items))
+            pages_since += 1
+            if pages_since >= CHECKPOINT_PAGES and page.next_url:
+                with timer:
+                    saved = _checkpoint(playlist, rows, saved, writer)
+                pages_since = 0
+    except Exception:
+        # Keep what arrived; whatever cut the read off is for the caller. When that was the
+        # database itself, the checkpoint cannot be written either: the original error wins.
+        try:
+            with timer:
+                _checkpoint(playlist, rows, saved, writer)
+        except Exception:
+            logger.warning(
+                "could not checkpoint the read of playlist %s", playlist.pk, exc_info=True
+            )
+        raise
     with timer:
         mirror.complete(playlist, rows)
     return len(rows)
 
 
-def mirror_one_playlist(playlist: Playlist, pages: Iterator[types.Page[types.PlaylistItem]]) -> int:
-    """Replace one playlist's mirror with `pages` (all of them, or nothing is replaced), write
-    their tracks to the catalog and update the user's library index. For callers outside a
-    library refresh, such as a sync re-reading its base. Returns the number of items."""
+def mirror_one_playlist(
+    playlist: Playlist, read: Callable[[int], Iterator[types.Page[types.PlaylistItem]]]
+) -> int:
+    """Replace one playlist's mirror with its pages (all of them, or nothing is replaced),
+    write their tracks to the catalog and update the user's library index. For callers
+    outside a library refresh, such as a sync re-reading its base. Returns the number of
+    items."""
     catalog = CatalogWriter(now=clock.now())
     mirror = MirrorWriter(catalog=catalog)
-    count = mirror_playlist_items(playlist, pages, mirror)
+    count = mirror_playlist_items(playlist, read, mirror)
     mirror.flush()
     catalog.flush()
     rebuild_library_index(playlist.user)
@@ -362,24 +454,82 @@ def _drain(generator, handle) -> tuple[str, bool]:
         handle(page)
 
 
-def _mirror_liked(client, user, state, writer, progress, timer, full) -> int | None:
+@dataclass(frozen=True)
+class SavedList:
+    """One of the user's saved lists, as the refresh mirrors it: how to page it, what goes
+    into the catalog per entry, how its first page is fingerprinted and where the rows and the
+    fingerprint are kept."""
+
+    step: str
+    pages: Callable[[SpotifyClient], Iterator[types.Page]]
+    # Writes one entry's catalog rows; returns (id, added_at) or None to skip the entry.
+    add: Callable[[CatalogWriter, object], tuple[str, object] | None]
+    fingerprint_keys: Callable[[object], object]
+    model: type
+    key: str
+    fingerprint_field: str
+    with_added_at: bool = True
+
+
+def _added(ident, entry):
+    return (ident, entry.added_at) if ident else None
+
+
+SAVED_LISTS = {
+    "liked_songs": SavedList(
+        step="Liked songs",
+        pages=lambda client: client.liked_songs(),
+        add=lambda writer, saved: _added(writer.add_track(saved.track), saved),
+        fingerprint_keys=lambda saved: (saved.track.id, saved.added_at),
+        model=LikedSong,
+        key="track",
+        fingerprint_field="liked_fingerprint",
+    ),
+    "saved_albums": SavedList(
+        step="Saved albums",
+        pages=lambda client: client.saved_albums(),
+        add=lambda writer, saved: _added(writer.add_album(saved.album, full=True), saved),
+        fingerprint_keys=lambda saved: (saved.album.id, saved.added_at),
+        model=SavedAlbum,
+        key="album",
+        fingerprint_field="albums_fingerprint",
+    ),
+    # Followed artists are not ordered by follow date, so the fingerprint can miss one artist
+    # swapped for another past the first page; a `full` refresh catches that.
+    "followed_artists": SavedList(
+        step="Followed artists",
+        pages=lambda client: client.followed_artists(),
+        add=lambda writer, artist: (writer.add_artist(artist), None),
+        fingerprint_keys=lambda artist: artist.id,
+        model=FollowedArtist,
+        key="artist",
+        fingerprint_field="artists_fingerprint",
+        with_added_at=False,
+    ),
+}
+
+
+def mirror_saved_list(
+    spec: SavedList, client, user, state, writer, progress, timer, full
+) -> int | None:
+    """Mirror one saved list; None when its first page showed it unchanged (not re-read)."""
     wanted: dict[str, object] = {}
 
     def handle(page):
         with timer:
-            for saved in page.items:
-                track_id = writer.add_track(saved.track)
-                if track_id:
-                    wanted[track_id] = saved.added_at
+            for entry in page.items:
+                added = spec.add(writer, entry)
+                if added is not None:
+                    wanted[added[0]] = added[1]
 
     fingerprint, unchanged = _drain(
         _read_list(
-            client.liked_songs(),
-            lambda page: _fingerprint(page.total, [(s.track.id, s.added_at) for s in page.items]),
-            state.liked_fingerprint,
+            spec.pages(client),
+            lambda page: _fingerprint(page.total, [spec.fingerprint_keys(e) for e in page.items]),
+            getattr(state, spec.fingerprint_field),
             full,
             progress,
-            "Liked songs",
+            spec.step,
         ),
         handle,
     )
@@ -387,8 +537,8 @@ def _mirror_liked(client, user, state, writer, progress, timer, full) -> int | N
         return None
     with timer:
         writer.flush()
-        _apply_user_rows(LikedSong, user, "track", wanted)
-    state.liked_fingerprint = fingerprint
+        _apply_user_rows(spec.model, user, spec.key, wanted, with_added_at=spec.with_added_at)
+    setattr(state, spec.fingerprint_field, fingerprint)
     return len(wanted)
 
 
@@ -398,71 +548,13 @@ def mirror_liked_songs(user, client, *, full: bool = False) -> tuple[str, bool]:
     Liked Songs bases read it this way."""
     state, _ = LibraryState.objects.get_or_create(user=user)
     writer = CatalogWriter(now=clock.now())
-    changed = _mirror_liked(client, user, state, writer, _Progress(None), _Timer(), full)
+    changed = mirror_saved_list(
+        SAVED_LISTS["liked_songs"], client, user, state, writer, _Progress(None), _Timer(), full
+    )
     if changed is not None:
         LibraryState.objects.filter(pk=state.pk).update(liked_fingerprint=state.liked_fingerprint)
         rebuild_library_index(user)
     return state.liked_fingerprint, changed is None
-
-
-def _mirror_saved_albums(client, user, state, writer, progress, timer, full) -> int | None:
-    wanted: dict[str, object] = {}
-
-    def handle(page):
-        with timer:
-            for saved in page.items:
-                album_id = writer.add_album(saved.album, full=True)
-                if album_id:
-                    wanted[album_id] = saved.added_at
-
-    fingerprint, unchanged = _drain(
-        _read_list(
-            client.saved_albums(),
-            lambda page: _fingerprint(page.total, [(s.album.id, s.added_at) for s in page.items]),
-            state.albums_fingerprint,
-            full,
-            progress,
-            "Saved albums",
-        ),
-        handle,
-    )
-    if unchanged:
-        return None
-    with timer:
-        writer.flush()
-        _apply_user_rows(SavedAlbum, user, "album", wanted)
-    state.albums_fingerprint = fingerprint
-    return len(wanted)
-
-
-def _mirror_followed_artists(client, user, state, writer, progress, timer, full) -> int | None:
-    wanted: dict[str, None] = {}
-
-    def handle(page):
-        with timer:
-            for artist in page.items:
-                wanted[writer.add_artist(artist)] = None
-
-    # Followed artists are not ordered by follow date, so the fingerprint can miss one artist
-    # swapped for another past the first page; a `full` refresh catches that.
-    fingerprint, unchanged = _drain(
-        _read_list(
-            client.followed_artists(),
-            lambda page: _fingerprint(page.total, [a.id for a in page.items]),
-            state.artists_fingerprint,
-            full,
-            progress,
-            "Followed artists",
-        ),
-        handle,
-    )
-    if unchanged:
-        return None
-    with timer:
-        writer.flush()
-        _apply_user_rows(FollowedArtist, user, "artist", wanted, with_added_at=False)
-    state.artists_fingerprint = fingerprint
-    return len(wanted)
 
 
 # --- extended mode: Spotify's own artist genres -------------------------------------------------
@@ -591,7 +683,9 @@ def refresh_library(
             try:
                 mirror_playlist_items(
                     playlist,
-                    client.playlist_items(playlist.spotify_id),
+                    lambda offset, playlist=playlist: client.playlist_items(
+                        playlist.spotify_id, offset=offset
+                    ),
                     mirror,
                     progress=progress,
                     timer=timer,
@@ -605,13 +699,9 @@ def refresh_library(
                 continue
             result.playlists_read += 1
 
-        result.liked_songs = _mirror_liked(client, user, state, writer, progress, timer, full)
-        result.saved_albums = _mirror_saved_albums(
-            client, user, state, writer, progress, timer, full
-        )
-        result.followed_artists = _mirror_followed_artists(
-            client, user, state, writer, progress, timer, full
-        )
+        for name, spec in SAVED_LISTS.items():
+            count = mirror_saved_list(spec, client, user, state, writer, progress, timer, full)
+            setattr(result, name, count)
         if client.extended:
             with timer:
                 fill_spotify_genres(user, client, writer, progress)

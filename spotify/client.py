@@ -117,13 +117,15 @@ class SpotifyClient:
         return data["snapshot_id"]
 
     def playlist_items(
-        self, playlist_id: str
+        self, playlist_id: str, *, offset: int = 0
     ) -> Iterator[Page[PlaylistItem]]:  # get-playlists-items
+        """Every page from `offset` (a resumed read starts after the pages it already has)."""
+        params = {"additional_types": "track", **({"offset": offset} if offset else {})}
         return self._pages(
             "GET /playlists/{id}/items",
             f"/playlists/{playlist_id}/items",
             PlaylistItem.from_api,
-            params={"additional_types": "track"},
+            params=params,
         )
 
     def add_items(

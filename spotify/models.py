@@ -145,6 +145,27 @@ class ApiCall(models.Model):
         return f"{self.method} {self.endpoint} → {self.status}"
 
 
+class ApiCallDay(models.Model):
+    """The call ledger folded: calls per day, service (app), user and purpose, for ledger rows
+    older than LEDGER_RETENTION_DAYS (config.retention). The usage page adds these to the rows
+    still in the ledger, so its totals do not change when rows are folded."""
+
+    day = models.DateField()
+    app = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    calls = models.PositiveIntegerField(default=0)
+    limited = models.PositiveIntegerField(default=0)  # answered 429
+
+    class Meta:
+        indexes = [models.Index(fields=["app", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.app} {self.purpose}: {self.calls}"
+
+
 class AppState(models.Model):
     """Per Spotify app: a persisted pause (daily quota or a long Retry-After)."""
 

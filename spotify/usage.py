@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from core import clock
 from spotify import pacing, state
-from spotify.models import ApiCall
+from spotify.models import ApiCall, ApiCallDay
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,20 @@ def summary(days: int = 7) -> Usage:
         .annotate(n=Count("id"), limited=Count("id", filter=Q(status=429)))
         .order_by("day")
     )
+    # Days older than LEDGER_RETENTION_DAYS were folded into daily rollups (config.retention):
+    # the same counts, from the other table.
+    folded = (
+        ApiCallDay.objects.filter(app=app, day__gte=(today - timedelta(days=days - 1)).date())
+        .values("day", "purpose")
+        .annotate(n=Sum("calls"), limited=Sum("limited"))
+        .order_by("day")
+    )
+    rows = [*rows, *folded]
     purposes = sorted({row["purpose"] for row in rows})
     by_day: dict = {}
     for row in rows:
         entry = by_day.setdefault(row["day"], {"day": row["day"], "total": 0, "limited": 0})
-        entry[row["purpose"]] = row["n"]
+        entry[row["purpose"]] = entry.get(row["purpose"], 0) + row["n"]
         entry["total"] += row["n"]
         entry["limited"] += row["limited"]
     endpoints = (

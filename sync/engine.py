@@ -42,7 +42,7 @@ from core.logs import job_context
 from core.retry import TRANSIENT_ERRORS
 from ops.jobs import JobStatus
 from playlists import refresh
-from playlists.models import Playlist
+from playlists.models import Playlist, PlaylistReadPage
 from playlists.own_writes import mirror_changed
 from spotify.client import PAGE_SIZE, SpotifyClient
 from spotify.errors import (
@@ -203,8 +203,19 @@ class _Run:
             snapshot_id=summary.snapshot_id, items_total=summary.items_total
         )
         playlist.snapshot_id = summary.snapshot_id
-        pages = max(1, math.ceil((summary.items_total or 0) / PAGE_SIZE))
-        self.step("Reading the base playlist", more=pages)
+        from playlists.refresh import resume_point
+
+        # A read cut off by a pause or a lost worker goes on from its checkpoint when the base
+        # still has the snapshot it was reading (resume_point restarts it otherwise).
+        had_checkpoint = PlaylistReadPage.objects.filter(playlist=playlist).exists()
+        already = len(resume_point(playlist))
+        pages = max(1, math.ceil(((summary.items_total or 0) - already) / PAGE_SIZE))
+        if already:
+            self.step(f"Reading the base playlist from track {already + 1}", more=pages)
+        elif had_checkpoint:
+            self.step("The base changed since the read stopped: reading it again", more=pages)
+        else:
+            self.step("Reading the base playlist", more=pages)
         try:
             self.result.base_items = mirror_base(playlist, self.client, on_page=self._page_read)
         except Forbidden:
@@ -324,16 +335,25 @@ class _Run:
         """One write call, checkpointed before and after."""
         self.save_state(child, pending_op=op)
         kind, playlist_id = op["op"], child.spotify_id
-        if kind == "remove":
-            snapshot = self.client.remove_items(playlist_id, op["uris"])
-        elif kind == "add":
-            snapshot = self.client.add_items(playlist_id, op["uris"], position=op.get("position"))
-        elif kind == "move":
-            snapshot = self.client.reorder_items(
-                playlist_id, op["start"], op["before"], range_length=op["length"]
-            )
-        else:
-            snapshot = self.client.replace_items(playlist_id, op["uris"])
+        try:
+            if kind == "remove":
+                snapshot = self.client.remove_items(playlist_id, op["uris"])
+            elif kind == "add":
+                snapshot = self.client.add_items(
+                    playlist_id, op["uris"], position=op.get("position")
+                )
+            elif kind == "move":
+                snapshot = self.client.reorder_items(
+                    playlist_id, op["start"], op["before"], range_length=op["length"]
+                )
+            else:
+                snapshot = self.client.replace_items(playlist_id, op["uris"])
+        except Paused:
+            # Refused before it was sent, or answered 429: the write did not land, so the
+            # resumed run need not re-read the child to find out (under a tight quota that
+            # re-read alone could use up each window).
+            self.save_state(child, pending_op=None)
+            raise
         self.save_state(
             child,
             synced_uris=planner.apply(child.synced_uris, op),
@@ -563,18 +583,18 @@ class _Run:
 
 def mirror_base(playlist: Playlist, client: SpotifyClient, *, on_page=None) -> int:
     """Re-read a base playlist into the library mirror (through playlists.refresh, the one
-    ingestion path). Nothing of the old mirror is replaced unless every page arrived."""
-    read = 0
+    ingestion path). Nothing of the old mirror is replaced unless every page arrived; a read
+    cut off part-way is checkpointed there and the next one goes on from it."""
 
-    def pages():
-        nonlocal read
-        for page in client.playlist_items(playlist.spotify_id):
-            read += len(page.items)
+    def read(offset: int):
+        done = offset
+        for page in client.playlist_items(playlist.spotify_id, offset=offset):
+            done += len(page.items)
             if on_page is not None:
-                on_page(read, page.total)
+                on_page(done, page.total)
             yield page
 
-    return refresh.mirror_one_playlist(playlist, pages())
+    return refresh.mirror_one_playlist(playlist, read)
 
 
 def _summary(result: SyncResult) -> str:

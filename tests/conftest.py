@@ -120,11 +120,18 @@ def login_through_sandbox(client, sandbox_user, *, decision: str = "agree"):
 
 
 @contextlib.contextmanager
-def worker_process(name: str = "worker", *, site_url: str | None = None, env: dict | None = None):
+def worker_process(
+    name: str = "worker",
+    *,
+    site_url: str | None = None,
+    env: dict | None = None,
+    pool: tuple[str, ...] = ("--pool", "solo"),
+):
     """A real Celery worker (own process group) on the test database and the configured broker;
     `site_url` points it at a live server's sandbox, `env` overrides its environment (another
     Redis, a PGAPPNAME that tells its database connections apart). Yields the Popen; stopping
-    it is the caller's choice (SIGKILL mid-job) or ours at exit."""
+    it is the caller's choice (SIGKILL mid-job) or ours at exit. `pool`: the pool arguments
+    (a solo pool unless the test is about another)."""
     worker_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
@@ -143,8 +150,7 @@ def worker_process(name: str = "worker", *, site_url: str | None = None, env: di
             "worker",
             "-Q",
             "interactive,default,bulk",
-            "--pool",
-            "solo",
+            *pool,
             "--loglevel",
             "info",
             "--without-gossip",

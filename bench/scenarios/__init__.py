@@ -11,6 +11,7 @@ ORDER = [
     "sync_cold",
     "sync_unchanged",
     "sync_100_changes",
+    "sync_under_quota",
     "enforce_10k",
     "rollback_10k",
     "poll_nothing_new",

@@ -293,3 +293,67 @@ def wipe_and_replace(server) -> Outcome:
         wall_s=watch.seconds,
         notes="baseline: re-read everything, look up each track, replace every child",
     )
+
+
+QUOTA_ITEMS = 5_716  # the base of the issue that never finished under a quota
+QUOTA_WINDOW = 60  # calls per quota window: about half of one read of that base
+QUOTA_CHILDREN = 3
+
+
+@scenario("sync_under_quota")
+def sync_under_quota(server) -> Outcome:
+    """A sync whose base read is larger than one quota window: it pauses, and each new
+    window goes on from the checkpointed page (no page is read twice). Compared with a clean
+    sync of an identical base and children."""
+    from bench.scenarios.common import calls
+    from sandbox.spotify import faults
+    from spotify import state
+    from sync.engine import run_sync, sync_base
+    from sync.models import SyncEvent
+
+    catalog = QUOTA_ITEMS + 500
+    _, _, clean_base = _setup("bench-quota-clean", QUOTA_ITEMS, QUOTA_CHILDREN, catalog)
+    _, _, base = _setup("bench-quota", QUOTA_ITEMS, QUOTA_CHILDREN, catalog)
+    clean_event, _ = sync_base(clean_base)
+    clean = calls(clean_event.ledger_job_id)
+
+    def new_window(number: int) -> None:
+        # A new `seed` is a new generation in the sandbox server: its quota count restarts,
+        # as on Spotify's next day. Our own pause is lifted as the resume sweep would.
+        faults.configure(daily_quota=QUOTA_WINDOW, quota_retry_after=3600, seed=number)
+        state.clear_pause()
+
+    windows = 1
+    new_window(windows)
+    try:
+        with Stopwatch() as watch:
+            event, _ = sync_base(base)
+            while event.status == "paused" and windows < 50:
+                windows += 1
+                new_window(windows)
+                SyncEvent.objects.filter(pk=event.pk).update(status="queued")
+                event.refresh_from_db()
+                event.claim()
+                run_sync(event)
+                event.refresh_from_db()
+    finally:
+        faults.reset()
+        state.clear_pause()
+    spent = calls(event.ledger_job_id)
+    ok = (
+        event.status == "completed"
+        and windows > 1
+        and spent <= 1.1 * clean
+        and _children_correct(base)
+    )
+    return Outcome(
+        spotify_calls=spent,
+        minimum_calls=clean,
+        ok=ok,
+        rows=QUOTA_ITEMS,
+        wall_s=watch.seconds,
+        notes=(
+            f"{spent / clean:.3f}× the clean run's {clean} calls over {windows} quota windows "
+            f"of {QUOTA_WINDOW} calls (limit 1.1×)"
+        ),
+    )

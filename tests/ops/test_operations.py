@@ -1,26 +1,93 @@
 import json
 import logging
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
+from config.tasks import beat_heartbeat
 from core.logs import JobContextFilter, JsonFormatter, job_context
+from ops import health
+from ops.health import BEAT_HEARTBEAT_KEY, WORKER_HEARTBEAT_KEY
 from ops.models import DeadLetter
 
 pytestmark = pytest.mark.django_db
 
 
 def test_healthz_reports_each_part_and_nothing_private(client):
+    beat_heartbeat()  # as a worker runs it
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"ok", "database", "redis", "broker", "beat"}
+    assert set(body) == {"ok", "database", "redis", "broker", "worker", "beat"}
     assert body["database"] is True and body["broker"] is True
+
+
+def stamp(key: str, seconds_ago: int) -> None:
+    cache.set(key, (timezone.now() - timedelta(seconds=seconds_ago)).isoformat(), timeout=None)
+
+
+def test_healthz_says_not_ok_when_no_worker_took_work_recently(client, settings):
+    settings.WORKER_STALE_SECONDS = 180
+    cache.delete(WORKER_HEARTBEAT_KEY)
+    never = client.get("/healthz")
+    assert never.status_code == 503
+    assert never.json()["worker"] == {"seconds_since_heartbeat": None, "ok": False}
+
+    # Beat ticks on time, but no worker ran its heartbeat for 10 minutes: the worker is
+    # wedged, and it is the worker that is blamed, not beat.
+    stamp(BEAT_HEARTBEAT_KEY, 20)
+    stamp(WORKER_HEARTBEAT_KEY, 600)
+    wedged = client.get("/healthz").json()
+    assert wedged["ok"] is False and wedged["worker"]["ok"] is False
+    assert wedged["worker"]["seconds_since_heartbeat"] >= 600
+    assert wedged["beat"]["ok"] is True
+
+    beat_heartbeat()  # a worker ran a task just now
+    fresh = client.get("/healthz")
+    assert fresh.status_code == 200
+    assert fresh.json()["worker"]["ok"] is True and fresh.json()["ok"] is True
+
+
+def test_a_late_beat_is_blamed_on_beat_not_on_the_worker(client):
+    stamp(BEAT_HEARTBEAT_KEY, 900)
+    stamp(WORKER_HEARTBEAT_KEY, 30)
+    body = client.get("/healthz").json()
+    assert body["beat"]["ok"] is False and body["worker"]["ok"] is True
+
+
+def test_a_running_job_with_a_fresh_heartbeat_shows_a_busy_worker_alive(client, django_user_model):
+    """A one-task worker busy with a long job starts no heartbeat task; the job's own
+    heartbeat says it is alive."""
+    from playlists.models import LibraryRefresh
+
+    stamp(WORKER_HEARTBEAT_KEY, 900)
+    user = django_user_model.objects.create(username="ada")
+    job = LibraryRefresh.objects.create(user=user, step="Queued")
+    assert client.get("/healthz").status_code == 503
+    job.start(step="Reading")  # running, heartbeat now
+    body = client.get("/healthz").json()
+    assert body["worker"]["ok"] is True and body["worker"]["seconds_since_heartbeat"] < 60
+
+
+def test_publishing_the_beat_heartbeat_stamps_beat_even_when_no_worker_runs_it(settings):
+    """Beat's tick is stamped when beat sends the task, in beat's process."""
+    from ops.celery_signals import stamp_beat
+
+    cache.delete(BEAT_HEARTBEAT_KEY)
+    stamp_beat(sender="config.tasks.beat_heartbeat")
+    assert 0 <= health.beat_seconds_since_tick() < 5
+    cache.delete(BEAT_HEARTBEAT_KEY)
+    stamp_beat(sender="sync.tasks.sync_task")  # any other task is not beat's tick
+    assert health.beat_seconds_since_tick() is None
 
 
 def test_healthz_reports_a_stopped_redis_as_unhealthy(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: a stopped Redis
+    beat_heartbeat()
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["redis"] is False and response.json()["ok"] is False
@@ -230,3 +297,17 @@ def test_a_paused_job_is_queued_again_once_its_pause_has_passed_and_not_before(
     assert resume_paused_jobs() == 1
     job.refresh_from_db()
     assert (job.status, job.paused_until, job.pause_reason) == (JobStatus.QUEUED, None, "")
+
+
+def test_the_operator_page_says_which_of_worker_and_beat_is_late(admin_client):
+    stamp(BEAT_HEARTBEAT_KEY, 20)
+    stamp(WORKER_HEARTBEAT_KEY, 900)
+    page = admin_client.get("/ops/").content.decode()
+    assert "Worker: <strong>NOT OK</strong> (wedged or stopped), last took work 9" in page
+    assert "Beat: ok, last tick" in page
+
+    beat_heartbeat()
+    stamp(BEAT_HEARTBEAT_KEY, 900)
+    page = admin_client.get("/ops/").content.decode()
+    assert "Worker: ok, last took work" in page
+    assert "Beat: LATE, last tick 9" in page

@@ -41,7 +41,7 @@ def mirrored_playlist(user, spotify_id: str, numbers, *, name: str | None = None
     ]  # fmt: skip
     page = types.Page(items=items, offset=0, total=len(items), next_url=None)
     mirror = MirrorWriter(catalog=CatalogWriter(now=now))
-    mirror_playlist_items(playlist, iter([page]), mirror)
+    mirror_playlist_items(playlist, lambda offset: iter([page]), mirror)
     mirror.flush()
     rebuild_library_index(user)
     playlist.refresh_from_db()
