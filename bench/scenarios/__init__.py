@@ -11,6 +11,8 @@ ORDER = [
     "sync_cold",
     "sync_unchanged",
     "sync_100_changes",
+    "sync_liked_10k_cold",
+    "sync_liked_unchanged",
     "sync_under_quota",
     "enforce_10k",
     "rollback_10k",

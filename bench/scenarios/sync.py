@@ -357,3 +357,61 @@ def sync_under_quota(server) -> Outcome:
             f"of {QUOTA_WINDOW} calls (limit 1.1×)"
         ),
     )
+
+
+LIKED_SONGS = 10_000
+LIKED_CHILDREN = 5
+
+
+@scenario("sync_liked_10k_cold")
+def liked_10k_cold(server) -> Outcome:
+    """A 10,000-song Liked Songs base with 5 children, synced cold: Liked Songs read once (50 a
+    page), then each child created and filled (100 a call)."""
+    from bench.scenarios.common import connect, sandbox_user
+    from sandbox.spotify.seed import seed_library
+    from sync.engine import sync_base
+    from sync.models import LIKED_SONGS_ID, BasePlaylist, BaseSource, ChildPlaylist
+
+    owner = sandbox_user("bench-liked")
+    seed_library(
+        owner, tracks=LIKED_SONGS + 500, playlists=[], liked=LIKED_SONGS, saved_albums=0,
+        followed_artists=0, plays=0,
+    )  # fmt: skip
+    user = connect(owner)
+    base = BasePlaylist.objects.create(
+        user=user, spotify_id=LIKED_SONGS_ID, source=BaseSource.LIKED, name="Liked Songs"
+    )
+    for index in range(LIKED_CHILDREN):
+        rules, settings = _rules(index)
+        ChildPlaylist.objects.create(base=base, name=f"Liked {index + 1}", rules=rules, **settings)
+    with Stopwatch() as watch:
+        event, result = sync_base(base)
+    sizes = [report.size for report in result.children.values()]
+    minimum = math.ceil(LIKED_SONGS / 50) + sum(1 + math.ceil(size / 100) for size in sizes)
+    _state["liked_base"] = base
+    ok = event.status == "completed" and result.calls <= 1.05 * minimum and _children_correct(base)
+    return Outcome(
+        spotify_calls=result.calls,
+        minimum_calls=minimum,
+        ok=ok,
+        rows=LIKED_SONGS,
+        wall_s=watch.seconds,
+        notes=f"{result.calls / minimum:.3f}× minimum; children {sizes}",
+        extra={"calls_by_endpoint": result.calls_by_endpoint},
+    )
+
+
+@scenario("sync_liked_unchanged")
+def liked_unchanged(server) -> Outcome:
+    from sync.engine import sync_base
+
+    base = _state["liked_base"]
+    with Stopwatch() as watch:
+        event, result = sync_base(base)
+    return Outcome(
+        spotify_calls=result.calls,
+        minimum_calls=1,
+        ok=event.status == "completed" and result.calls == 1 and _children_correct(base),
+        wall_s=watch.seconds,
+        notes=str(result.calls_by_endpoint),
+    )
