@@ -10,6 +10,9 @@ CSV: one entry per row with the list's name and version on every row::
 
     list_name,list_version,kind,spotify_id,name,include_featured,note
 
+Community lists are read too: the `artist,id` CSV (spotify-ai-blocker's) and a JSON array of
+artist ids, URIs or objects with an id (romiem/ai-bands' artists.json); every entry an artist.
+
 An import is parsed and validated whole first (bounded size, every row checked, problems named
 by row), then kept as a `BlocklistImport` until the person confirms it. Re-importing a list with
 the same name shows what changed (added, removed, changed entries; newer or older version).
@@ -199,13 +202,42 @@ def _finish(parsed: ParsedList, rows: list[tuple[str, dict]]) -> ParsedList:
     return parsed
 
 
-def parse_json(text: str) -> ParsedList:
+def _community_entry(raw) -> dict:
+    """An entry of a community list: a bare artist id or URI, or an object naming one."""
+    if isinstance(raw, str):
+        return {"kind": "artist", "spotify_id": raw}
+    if not isinstance(raw, dict):
+        return {}
+    spotify_id = raw.get("spotify_id") or raw.get("id") or raw.get("uri") or ""
+    name = raw.get("name") or raw.get("artist") or ""
+    return {
+        "kind": raw.get("kind") or "artist",
+        "spotify_id": str(spotify_id),
+        "name": str(name),
+    }
+
+
+def parse_community_json(document: list, default_name: str) -> ParsedList:
+    """A JSON array of artist ids or objects (romiem/ai-bands' artists.json and the like)."""
+    parsed = ParsedList(name=_name(default_name, "the file"), version=1)
+    rows = [
+        (f"entry {number}", _community_entry(raw))
+        for number, raw in enumerate(document[: MAX_ENTRIES + 1], start=1)
+    ]
+    return _finish(parsed, rows)
+
+
+def parse_json(text: str, default_name: str = "Imported list") -> ParsedList:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidImport(
             f"this is not valid JSON (line {error.lineno}, column {error.colno})"
         ) from None
+    except RecursionError:
+        raise InvalidImport("this JSON is nested too deeply") from None
+    if isinstance(document, list):
+        return parse_community_json(document, default_name)
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
         raise InvalidImport('expected a JSON object with an "entries" list')
     if document.get("format", FORMAT) != FORMAT:
@@ -221,9 +253,14 @@ def parse_json(text: str) -> ParsedList:
 
 def parse_csv(text: str, default_name: str) -> ParsedList:
     reader = csv.DictReader(io.StringIO(text))
-    columns = {c.strip().lower() for c in reader.fieldnames or []}
+    columns = {(c or "").strip().lower() for c in reader.fieldnames or []}
+    if "id" in columns and not {"kind", "spotify_id"} & columns:
+        return parse_artist_id_csv(reader, default_name)
     if not {"kind", "spotify_id"} <= columns:
-        raise InvalidImport("the CSV needs a header row with at least kind and spotify_id")
+        raise InvalidImport(
+            "the CSV needs a header row with kind and spotify_id (Tunekeeper's own lists) or "
+            "artist and id (community lists such as spotify-ai-blocker's)"
+        )
     rows = []
     names: set[str] = set()
     versions: set[str] = set()
@@ -250,6 +287,32 @@ def parse_csv(text: str, default_name: str) -> ParsedList:
     return _finish(parsed, rows)
 
 
+def parse_artist_id_csv(reader: csv.DictReader, default_name: str) -> ParsedList:
+    """The community `artist,id` CSV (spotify-ai-blocker's, updated daily): one artist a row,
+    its name and its Spotify id."""
+    rows = []
+    try:
+        for number, row in enumerate(reader, start=2):
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            if not any(row.values()):
+                continue
+            rows.append(
+                (
+                    f"line {number}",
+                    {
+                        "kind": "artist",
+                        "spotify_id": row.get("id", ""),
+                        "name": row.get("artist", ""),
+                    },
+                )
+            )
+            if len(rows) > MAX_ENTRIES:
+                break
+    except csv.Error as error:
+        raise InvalidImport(f"the CSV cannot be read: {error}") from None
+    return _finish(ParsedList(name=_name(default_name, "the file"), version=1), rows)
+
+
 def parse_upload(file_name: str, data: bytes) -> ParsedList:
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidImport(f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
@@ -260,9 +323,11 @@ def parse_upload(file_name: str, data: bytes) -> ParsedList:
     except UnicodeDecodeError:
         raise InvalidImport("the file is not UTF-8 text") from None
     lower = file_name.lower()
-    if lower.endswith(".json") or (not lower.endswith(".csv") and text.lstrip().startswith("{")):
-        return parse_json(text)
     stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "Imported list"
+    if lower.endswith(".json") or (
+        not lower.endswith(".csv") and text.lstrip().startswith(("{", "["))
+    ):
+        return parse_json(text, stem[:100])
     return parse_csv(text, stem[:100])
 
 
