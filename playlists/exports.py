@@ -178,6 +178,22 @@ def liked_rows(user) -> Iterator[ExportRow]:
         )
 
 
+def uri_rows(uris: list[str]) -> Iterator[ExportRow]:
+    """Rows for a list of track uris (an earlier state of a playlist), from the catalog."""
+    ids = [uri.rpartition(":")[2] for uri in uris if uri.startswith("spotify:track:")]
+    tracks = {
+        track.pk: track
+        for track in Track.objects.filter(pk__in=ids)
+        .select_related(*(name.removeprefix("track__") for name in _TRACK_RELATED))
+        .prefetch_related(*(name.removeprefix("track__") for name in _TRACK_PREFETCH))
+    }
+    for uri in uris:
+        track = tracks.get(uri.rpartition(":")[2]) if uri.startswith("spotify:track:") else None
+        yield _row(
+            track, uri=uri, local_name=uri if track is None else "", added_at=None, added_by=""
+        )
+
+
 def neutralised(value: str) -> str:
     """A cell a spreadsheet would evaluate as a formula gets a leading quote (OWASP's advice);
     Tunekeeper's importer strips it again."""

@@ -289,6 +289,29 @@ class PlaylistReadPage(models.Model):
         return f"{self.playlist_id} @{self.offset} ({len(self.rows)} items)"
 
 
+class PlaylistChange(models.Model):
+    """What a library refresh (or a sync's re-read) saw change in a playlist since the mirror
+    last held it: the items added and removed, with their positions, so any earlier state can
+    be rebuilt from the current one (playlists.history). When the items that stayed also moved,
+    the whole earlier list is kept instead (`before`)."""
+
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="changes")
+    seen_at = models.DateTimeField()
+    snapshot_id = models.CharField(max_length=200, blank=True)
+    items_before = models.PositiveIntegerField()
+    items_after = models.PositiveIntegerField()
+    added = models.JSONField(default=list)  # [[position, uri, added_by], ...] in the new list
+    removed = models.JSONField(default=list)  # [[position, uri], ...] in the old list
+    before = models.JSONField(null=True, blank=True)  # the old uris, when the order changed
+
+    class Meta:
+        indexes = [models.Index(fields=["playlist", "-seen_at"], name="playlist_change_recent")]
+        ordering = ["playlist", "-seen_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.playlist_id} at {self.seen_at}: +{len(self.added)} -{len(self.removed)}"
+
+
 class LikedSong(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="liked_songs"

@@ -34,7 +34,7 @@ from django.db import IntegrityError, connection, transaction
 
 from core import clock
 from ops.jobs import ACTIVE_STATUSES
-from playlists import bulk
+from playlists import bulk, history
 from playlists.catalog import CatalogWriter
 from playlists.models import (
     FollowedArtist,
@@ -244,6 +244,13 @@ class MirrorWriter:
         with transaction.atomic():
             self.catalog.flush()
             ids = [playlist.pk for playlist, _ in pending]
+            for playlist, rows in pending:  # what changed since the last read, for its history
+                history.record_change(
+                    playlist,
+                    history.current_uris(playlist),
+                    [(row[3], row[5]) for row in rows],
+                    at=self.catalog.now,
+                )
             PlaylistItem.objects.filter(playlist_id__in=ids).delete()
             PlaylistReadPage.objects.filter(playlist_id__in=ids).delete()  # read to its end
             bulk.write(

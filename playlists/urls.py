@@ -14,6 +14,17 @@ urlpatterns = [
         views.export_playlist,
         name="library_playlist_export",
     ),
+    path("playlists/<int:pk>/history/", views.playlist_history, name="library_playlist_history"),
+    path(
+        "playlists/<int:pk>/history/<int:change_pk>/",
+        views.playlist_as_of,
+        name="library_playlist_as_of",
+    ),
+    path(
+        "playlists/<int:pk>/history/<int:change_pk>/export.<str:fmt>",
+        views.playlist_as_of_export,
+        name="library_playlist_as_of_export",
+    ),
     path("liked/export.<str:fmt>", views.export_liked, name="library_liked_export"),
     path("export/library-<str:fmt>.zip", views.export_library, name="library_export"),
     path("refresh/", views.refresh, name="library_refresh"),

@@ -19,13 +19,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from playlists import exports, library
+from playlists import exports, history, library
 from playlists.enrichment import accept_review, reject_review, start_enrichment
 from playlists.genres import ATTRIBUTION, ATTRIBUTION_URL
 from playlists.models import (
     Enrichment,
     LibraryRefresh,
     LikedSong,
+    PlaylistChange,
     PlaylistItem,
     TrackEnrichment,
 )
@@ -226,3 +227,39 @@ def export_library(request, fmt: str):
         filename=f"spotify_playlists_{fmt}.zip",
         content_type="application/zip",
     )
+
+
+@require_GET
+@login_required
+def playlist_history(request, pk: int):
+    playlist = library.playlist_for_user(request.user, pk)
+    changes = Paginator(playlist.changes.all(), 50).get_page(request.GET.get("page"))
+    return render(request, "playlists/history.html", {"playlist": playlist, "changes": changes})
+
+
+def _change_for(request, pk: int, change_pk: int):
+    playlist = library.playlist_for_user(request.user, pk)
+    return playlist, get_object_or_404(PlaylistChange, pk=change_pk, playlist=playlist)
+
+
+@require_GET
+@login_required
+def playlist_as_of(request, pk: int, change_pk: int):
+    playlist, change = _change_for(request, pk, change_pk)
+    uris = history.as_of(playlist, change)
+    rows = list(exports.uri_rows(uris[:500]))
+    return render(
+        request,
+        "playlists/as_of.html",
+        {"playlist": playlist, "change": change, "rows": rows, "count": len(uris)},
+    )
+
+
+@require_GET
+@login_required
+def playlist_as_of_export(request, pk: int, change_pk: int, fmt: str):
+    fmt = _export_format(fmt)
+    playlist, change = _change_for(request, pk, change_pk)
+    name = f"{playlist.name} (before {change.seen_at:%Y-%m-%d %H:%M})"
+    text = exports.export_text(fmt, name, exports.uri_rows(history.as_of(playlist, change)))
+    return _download(text, fmt, exports.file_name(name, fmt))

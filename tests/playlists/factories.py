@@ -94,10 +94,24 @@ def owned_review(owner) -> dict:
     return kwargs
 
 
+def owned_playlist_change(owner) -> dict:
+    from playlists.models import PlaylistChange
+
+    playlist = mirrored_playlist(owner, f"sec-pl-{next(_serial)}", [1, 2])
+    change = PlaylistChange.objects.create(
+        playlist=playlist, seen_at=clock.now(), items_before=1, items_after=2,
+        added=[[1, track_json(2)["uri"], ""]], removed=[],
+    )  # fmt: skip
+    return {"pk": playlist.pk, "change_pk": change.pk}
+
+
 # Route name → factory, for tests/security/test_ownership_and_csrf.py.
 OWNED_OBJECTS = {
     "library_track": owned_track,
     "library_playlist": owned_playlist,
+    "library_playlist_history": owned_playlist,
+    "library_playlist_as_of": owned_playlist_change,
+    "library_playlist_as_of_export": lambda owner: {**owned_playlist_change(owner), "fmt": "csv"},
     "library_job": owned_refresh_job,
     "library_review_accept": owned_review,
     "library_review_reject": owned_review,
