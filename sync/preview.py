@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from spotify import clock
+from sync import plan as planner
 from sync import selection
 from sync.facts import load_base
 from sync.models import BasePlaylist, ChildPlaylist
@@ -36,6 +37,10 @@ class Preview:
     errors: dict[str, str] = field(default_factory=dict)
     never: str | None = None  # the rules can never match: why
     mirrored: bool = True  # False: the base's items have not been read yet
+    # The writes the next sync would send (planner.summary), before anything is sent: calls,
+    # added, removed, moves, rebuild, dates_reset, dates_kept; plus "create" for a new child.
+    writes: dict = field(default_factory=dict)
+    write_mode: str = ""
 
     @property
     def ok(self) -> bool:
@@ -66,6 +71,8 @@ def build_preview(child: ChildPlaylist, tree: dict) -> Preview:
     preview.matched = len(chosen.matched)
     preview.blocked = chosen.blocked
     preview.size = len(chosen.occurrences)
+    preview.writes = planned_writes(child, chosen.uris)
+    preview.write_mode = child.get_write_mode_display()
     for number, occurrence in enumerate(chosen.occurrences[:SHOWN], start=1):
         facts = content.facts[occurrence.track_id]
         _, why = explain(tree, facts, now=now)
@@ -80,6 +87,17 @@ def build_preview(child: ChildPlaylist, tree: dict) -> Preview:
             )
         )
     return preview
+
+
+def planned_writes(child: ChildPlaylist, desired: list[str]) -> dict:
+    """What the next sync would write, from what Tunekeeper last wrote to the child (an edit
+    made outside since then is found at the sync, which stops or overwrites as chosen)."""
+    current = list(child.synced_uris) if child.spotify_id else []
+    ops = planner.plan(current, desired, mode=child.write_mode)
+    writes = planner.summary(current, ops)
+    writes["create"] = not child.spotify_id
+    writes["calls"] += writes["create"]
+    return writes
 
 
 def wanted_uris(child: ChildPlaylist) -> list[str]:
