@@ -444,6 +444,8 @@ class ImportRow(models.Model):
     matched_uri = models.CharField(max_length=64, blank=True)
     matched_label = models.TextField(blank=True)  # "Artist - Title" of the match
     include = models.BooleanField(default=False)  # the person's choice in the preview
+    landed = models.BooleanField(default=False)  # on the Spotify playlist (checkpoint per row)
+    problem = models.TextField(blank=True)  # why Spotify did not take it, for the person
 
     class Meta:
         constraints = [

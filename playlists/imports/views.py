@@ -135,3 +135,14 @@ def create(request, pk: int):
     include = {int(value) for value in request.POST.getlist("include") if value.isdigit()}
     confirm_import(job, include)
     return redirect("library_import_detail", pk=job.pk)
+
+
+@require_POST
+@login_required
+def retry(request, pk: int):
+    """A failed matching goes on from its last row (a failed creation retries from the review
+    table's own button, with the person's ticks)."""
+    job = _job_for_user(request, pk)
+    if job.stage == ImportStage.MATCHING:
+        job.retry()
+    return redirect("library_import_detail", pk=job.pk)

@@ -250,6 +250,8 @@ def test_the_preview_then_creation_adds_in_chunks_of_100(ada, ada_client, spotif
     run_import_job(job)
     preview = ada_client.get(reverse("library_import_detail", args=[job.pk])).content.decode()
     assert "Matched (250)" in preview and "Create “Big one” on Spotify" in preview
+    # Links the catalog did not know were confirmed with Spotify, one call each.
+    assert ApiCall.objects.filter(endpoint="GET /tracks/{id}").count() == 250
 
     keep = list(job.rows.exclude(position=0).values_list("pk", flat=True))
     ada_client.post(reverse("library_import_create", args=[job.pk]), {"include": keep})
