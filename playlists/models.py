@@ -403,6 +403,8 @@ class PlaylistImport(Job):
     stage = models.CharField(max_length=16, choices=ImportStage.choices)
     spotify_playlist_id = models.CharField(max_length=SPOTIFY_ID_LENGTH, blank=True)
     added = models.PositiveIntegerField(default=0)  # checkpoint: URIs confirmed on Spotify
+    # Matching's Spotify calls at most, said before it starts (spotify.shares: fair shares).
+    estimated_calls = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -25,7 +25,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from ops.database import DATABASE_ERRORS, reopen_database_connections
-from spotify import clock, pacing, state, tokens
+from spotify import clock, pacing, shares, state, tokens
 from spotify.errors import (
     BadRequest,
     BudgetExhausted,
@@ -137,6 +137,7 @@ def record(
         duration_ms=max(int((clock.monotonic() - started) * 1000), 0),
         retry_after=retry_after,
         purpose=context.purpose,
+        interactive=context.interactive,
         job_id=context.job_id[:64],
     )
     try:
@@ -148,6 +149,8 @@ def record(
         row.save(force_insert=True)
     if app is None:
         state.count_call()
+        if context.user_id and not context.interactive:
+            shares.count(context.user_id, row.app)
 
 
 OPERATOR_HOLD_RECHECK = timedelta(minutes=10)
@@ -204,6 +207,16 @@ def _check_gates(context: CallContext, endpoint: str) -> None:
             )
         logger.warning(
             "daily Spotify budget spent; interactive call goes ahead", extra={"endpoint": endpoint}
+        )
+    if context.user_id and not context.interactive and shares.left(context.user_id) <= 0:
+        # This person's share is spent: their background work waits for tomorrow; nobody
+        # else's does (DESIGN 13).
+        raise BudgetExhausted(
+            f"your daily share of {shares.share()} background Spotify calls is spent; "
+            "it goes on tomorrow",
+            until=state.next_budget_day(),
+            reason=shares.REASON,
+            endpoint=endpoint,
         )
 
 

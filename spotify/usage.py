@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
-from spotify import clock, pacing, state
+from spotify import clock, pacing, shares, state
 from spotify.models import ApiCall
 
 
@@ -26,6 +26,9 @@ class Usage:
     per_day: list[dict]  # {"day", "total", <purpose>: n, "limited"}
     endpoints_today: list[dict]  # {"endpoint", "calls", "limited"}
     purposes: list[str]
+    people: list[dict]  # shares.household(): each person's background use and share today
+    share: int  # one person's background calls a day
+    reserve: int  # kept for clicks
 
     @property
     def budget_percent(self) -> int:
@@ -75,4 +78,7 @@ def summary(days: int = 7) -> Usage:
         per_day=[by_day[day] for day in sorted(by_day, reverse=True)],
         endpoints_today=list(endpoints),
         purposes=purposes,
+        people=shares.household(),
+        share=shares.share(),
+        reserve=settings.SPOTIFY_DAILY_BUDGET - shares.background_pool(),
     )

@@ -42,6 +42,26 @@ def _matched(row: ImportRow, *, uri: str, label: str, method: str, confidence: f
     row.include = True
 
 
+def estimate_calls(rows) -> int:
+    """At most how many Spotify calls matching `rows` (parsed rows) takes, before it starts:
+    a link the catalog lacks costs its confirmation, an ISRC the catalog lacks an ISRC search
+    (and a text search when that finds nothing), any other titled row a text search (the
+    catalog may answer some for free, so this is an upper bound)."""
+    ids = {row.spotify_id for row in rows if row.spotify_id}
+    known_ids = set(Track.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    isrcs = {row.isrc for row in rows if row.isrc and not row.spotify_id}
+    known_isrcs = set(Track.objects.filter(isrc__in=isrcs).values_list("isrc", flat=True))
+    calls = 0
+    for row in rows:
+        if row.spotify_id:
+            calls += row.spotify_id not in known_ids
+        elif row.isrc:
+            calls += 0 if row.isrc in known_isrcs else 1 + bool(row.title)
+        elif row.title:
+            calls += 1
+    return calls
+
+
 def match_without_calls(job: PlaylistImport) -> int:
     """Steps 1-3 for every pending row; returns how many matched."""
     rows = list(job.rows.filter(status=MatchStatus.PENDING))

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from playlists.imports.jobs import confirm_import, start_import
 from playlists.imports.parsers import FORMAT_LABELS, MAX_FILE_BYTES, UnreadableFile, parse_upload
 from playlists.models import ImportStage, MatchStatus, PlaylistImport
+from spotify import shares
 
 FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart envelope and the other fields
 
@@ -117,6 +118,9 @@ def detail(request, pk: int):
         "review": rows.filter(status=MatchStatus.REVIEW),
         "unmatched": rows.filter(status=MatchStatus.UNMATCHED),
         "in_preview": job.stage == ImportStage.PREVIEW,
+        "cost": shares.cost(job.user_id, job.estimated_calls)
+        if job.stage == ImportStage.MATCHING and job.estimated_calls
+        else None,
     }
     if request.htmx:
         if job.is_active:
