@@ -115,18 +115,20 @@ def _setup(rng: random.Random):
     return people, lines, catalog
 
 
-def _churn(person, rng: random.Random) -> None:
+def _churn(person, rng: random.Random, pool: list) -> None:
+    """Two of the person's bases change: a few tracks go, a few arrive at the end."""
     from spotify.emulator import models as sandbox
     from spotify.emulator import ops as sandbox_ops
 
     for _, playlist in rng.sample(person["bases"], CHURNED_BASES):
         playlist.refresh_from_db()
-        held = list(
-            sandbox.PlaylistItem.objects.filter(playlist=playlist).values_list("uri", flat=True)
+        items = list(
+            sandbox.PlaylistItem.objects.filter(playlist=playlist).values_list("uri", "track_id")
         )
-        sandbox_ops.remove_items(playlist, rng.sample(held, REMOVED))
+        sandbox_ops.remove_items(playlist, [uri for uri, _ in rng.sample(items, REMOVED)])
         playlist.refresh_from_db()
-        new = list(sandbox.Track.objects.exclude(uri__in=held).order_by("?")[:ADDED])
+        held = {track_id for _, track_id in items}
+        new = [track for track in rng.sample(pool, ADDED * 3) if track.pk not in held][:ADDED]
         sandbox_ops.add_items(playlist, person["owner"], new, None)
 
 
@@ -154,6 +156,9 @@ def household_day(server) -> Outcome:
     pauses: dict[str, Counter] = defaultdict(Counter)  # person → Counter((work, reason))
     try:
         people, lines, _ = _setup(rng)
+        from spotify.emulator import models as sandbox
+
+        pool = list(sandbox.Track.objects.order_by("pk")[: BASES * BASE_ITEMS * 2])
         ApiCall.objects.all().delete()
         shares.forget_all()
         first_call = clock.now()
@@ -161,8 +166,11 @@ def household_day(server) -> Outcome:
         importer = people[0]
         job = None
 
+        first_pause: dict[str, str] = {}
+
         def paused(user_id: int, work: str, reason: str) -> None:
             pauses[names[user_id]][(work, reason)] += 1
+            first_pause.setdefault(names[user_id], f"{clock.now():%H:%M} ({work})")
 
         with Stopwatch() as watch:
             for hour in range(HOURS):
@@ -170,7 +178,7 @@ def household_day(server) -> Outcome:
                 if clock.now() < hour_start:
                     fake.advance((hour_start - clock.now()).total_seconds())
                 for person in people:
-                    _churn(person, rng)
+                    _churn(person, rng, pool)
                 for person in people:
                     for base, _ in person["bases"]:
                         event, result = sync_base(base, trigger="schedule")
@@ -235,7 +243,8 @@ def household_day(server) -> Outcome:
         )
         notes = (
             f"share {share}/person of {BUDGET}; per person {per_person}; "
-            f"paused by own share {own or 0}; by others {sum(by_others.values())}; {import_state}"
+            f"share spent at {first_pause}; paused by own share {sum(own.values())}, "
+            f"by others {sum(by_others.values())}; {import_state}"
         )
         return Outcome(
             spotify_calls=total,
@@ -250,6 +259,8 @@ def household_day(server) -> Outcome:
                 "budget": BUDGET,
                 "paused_by_own_share": own,
                 "paused_by_others": by_others,
+                "share_spent_at": first_pause,
+                "import_estimate": job.step if job.status != JobStatus.PAUSED else "",
                 "pauses": {
                     name: {f"{w}: {r}": n for (w, r), n in c.items()} for name, c in pauses.items()
                 },
