@@ -187,5 +187,13 @@ def fake_clock():
 
     fake = clock.FakeClock()
     clock.use(fake)
+    # The budget and share counters are keyed by day: forget the fake day's too (with Redis
+    # they outlive a test, and `fresh_spotify_state` ran before this clock was installed).
+    from spotify import state
+
+    with contextlib.suppress(Exception):
+        state.forget()
     yield fake
+    with contextlib.suppress(Exception):
+        state.forget()
     clock.reset()
