@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from api.models import IdempotentRequest
 from api.views import cached_count, owner_key, page_params, paginated
 from archive import stats as archive_stats
 from archive.models import HistoryProfile, ImportJob, PlayEvent
+from enforcement.automatic import approve_plan
 from enforcement.executor import AlreadyRunning, NotExecutable, arm
 from enforcement.models import ActionBatch
 from enforcement.planner import plan
@@ -183,19 +185,20 @@ def enforcement_plan(request):
     return JsonResponse(batch_json(plan(request.user)), status=201)
 
 
-def _remembered(request, operation: str, key: str):
-    row = IdempotentRequest.objects.filter(user=request.user, operation=operation, key=key).first()
-    return ActionBatch.objects.filter(pk=row.object_id).first() if row else None
+# --- idempotency, as Stripe does it: a key names one request. The same key with the same body
+# replays the first answer (status and body); with a different body it is refused with 422,
+# because the caller has a bug and doing either request silently would hide it.
 
 
-def _remember(request, operation: str, key: str, batch) -> None:
+def _fingerprint(request) -> str:
+    """The request body, canonical: key order and whitespace do not make a body different."""
     try:
-        with transaction.atomic():
-            IdempotentRequest.objects.create(
-                user=request.user, operation=operation, key=key, object_id=batch.pk
-            )
-    except IntegrityError:
-        pass  # a simultaneous request with the same key recorded it first; same batch either way
+        canonical = json.dumps(
+            json.loads(request.body or b"{}"), sort_keys=True, separators=(",", ":")
+        ).encode()
+    except ValueError:
+        canonical = b"raw:" + request.body  # malformed: compared byte for byte
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _idempotency_key(request) -> str:
@@ -207,15 +210,40 @@ def _idempotency_key(request) -> str:
     return key
 
 
+def _replay(row: IdempotentRequest, fingerprint: str) -> JsonResponse:
+    if row.fingerprint and row.fingerprint != fingerprint:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request body. Send the "
+            "same body to get the first answer again, or use a new key for a new request.",
+        )
+    if row.response is not None:
+        response = JsonResponse(row.response, status=row.status or 200)
+    else:  # remembered before answers were stored: the batch as it is now
+        from enforcement.models import ActionBatch
+
+        batch = ActionBatch.objects.filter(pk=row.object_id).first()
+        if batch is None:
+            raise ApiError(404, "not_found", "The batch made with this key is gone.")
+        response = JsonResponse(batch_json(batch), status=200)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _remembered(request, operation: str, key: str) -> IdempotentRequest | None:
+    return IdempotentRequest.objects.filter(user=request.user, operation=operation, key=key).first()
+
+
 @api_view(write=True, methods=("POST",))
 def enforcement_execute(request):
-    from enforcement.automatic import approve_plan
-    from enforcement.executor import AlreadyRunning
-
     key = _idempotency_key(request)
+    fingerprint = _fingerprint(request)
     earlier = _remembered(request, "execute", key)
     if earlier is not None:
-        return JsonResponse(batch_json(earlier), status=200)
+        return _replay(earlier, fingerprint)
+    # A request that fails validation is not remembered (as at Stripe): fixing it and sending
+    # it again with the same key works.
     plan = _batch(request, _int(_body(request).get("plan"), "plan"))
     if plan.is_rollback:
         raise ApiError(400, "bad_request", "That batch is a rollback; execute a plan.")
@@ -225,10 +253,24 @@ def enforcement_execute(request):
             if armed:
                 approve_plan(batch)  # a person executed it: its entries are approved
                 enqueue(batch)
-            _remember(request, "execute", key, batch)
+            status = 202 if armed else 200
+            answer = batch_json(batch)
+            IdempotentRequest.objects.create(
+                user=request.user,
+                operation="execute",
+                key=key,
+                object_id=batch.pk,
+                fingerprint=fingerprint,
+                status=status,
+                response=answer,
+            )
     except (AlreadyRunning, NotExecutable) as error:
         raise ApiError(409, "not_executable", str(error)) from None
-    return JsonResponse(batch_json(batch), status=202 if armed else 200)
+    except IntegrityError:
+        # A simultaneous request with this key committed first; ours was rolled back whole
+        # (nothing armed, nothing enqueued): answer as that one did, or refuse a different body.
+        return _replay(_remembered(request, "execute", key), fingerprint)
+    return JsonResponse(answer, status=status)
 
 
 @api_view()

@@ -58,13 +58,17 @@ class ApiToken(models.Model):
 
 
 class IdempotentRequest(models.Model):
-    """A write sent with an Idempotency-Key: the same key from the same user gets the same
-    answer (the batch it made) instead of doing the work again."""
+    """A write sent with an Idempotency-Key: the same key and body from the same user get the
+    first answer again instead of doing the work again; another body is refused."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     operation = models.CharField(max_length=50)
     object_id = models.PositiveBigIntegerField()
+    # sha256 of the canonical body: the same key with another body is refused (422).
+    fingerprint = models.CharField(max_length=64, blank=True)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)  # the first answer's
+    response = models.JSONField(null=True, blank=True)  # the first answer's body, replayed
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -138,7 +138,7 @@ SCHEMAS["BasePlaylist"] = {
                     "name": STRING,
                     "spotify_id": nullable(STRING),
                     "order": STRING,
-                    "write_mode": {"enum": ["delta", "rebuild"]},
+                    "write_mode": {"enum": ["delta", "rebuild", "cheapest"]},
                     "last_outcome": nullable(STRING),
                 },
             },
@@ -397,14 +397,21 @@ PATHS.update(
         "/enforcement/execute": {
             "post": {
                 "operationId": "executeEnforcement",
-                "summary": "Execute a plan; the same Idempotency-Key returns the same batch",
+                "summary": "Execute a plan; a reused Idempotency-Key replays the first answer",
                 "parameters": [
                     {"name": "Idempotency-Key", "in": "header", "required": True, "schema": STRING}
                 ],
                 "requestBody": json_body({"plan": INTEGER}, ["plan"]),
                 "responses": {
-                    "200": json_response("Already executed with this key or plan", "Batch"),
-                    "202": json_response("Queued", "Batch"),
+                    "200": json_response("Already executed with this plan", "Batch"),
+                    "202": json_response(
+                        "Queued (a retry with the same key and body replays the first answer, "
+                        "with Idempotent-Replayed: true)",
+                        "Batch",
+                    ),
+                    "422": json_response(
+                        "The Idempotency-Key was already used with a different body", "Error"
+                    ),
                     "409": json_response(
                         "Another batch is running, or the plan was discarded", "Error"
                     ),

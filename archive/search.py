@@ -27,6 +27,7 @@ from playlists.catalog import CatalogWriter
 from playlists.imports.matching import search_candidates
 from playlists.matching import ACCEPT, clean_title, judge
 from playlists.models import Track
+from spotify import shares
 from spotify.client import SpotifyClient
 from spotify.errors import NeedsReconnect, Paused, SpotifyError
 from spotify.models import Purpose
@@ -132,7 +133,13 @@ def run_history_search(job: HistorySearch) -> None:
     """Run a claimed job to its end, a pause or a failure; never raises Spotify errors."""
     HistoryProfile.objects.get_or_create(user_id=job.user_id)
     songs = songs_to_search(job.user_id)
-    job.start(total=job.done + len(songs), step=f"Looking up {len(songs)} songs on Spotify")
+    # The cost is said as it starts (one search per song at most, the catalog answers some):
+    # past the person's daily share the job pauses there and goes on the next day by itself.
+    cost = shares.cost(job.user_id, len(songs))
+    job.start(
+        total=job.done + len(songs),
+        step=f"Looking up {len(songs)} songs: {cost.sentence}"[:200],
+    )
     client = SpotifyClient(job.user, purpose=Purpose.ARCHIVE, job_id=job.ledger_job_id)
     writer = CatalogWriter(now=clock.now())
     matcher = AccountMatcher(job.user_id)

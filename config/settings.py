@@ -272,6 +272,9 @@ SANDBOX_SLSKD_API_KEY = "sandbox-slskd-api-key-0000"
 
 SPOTIFY_CALLS_PER_SECOND = env_float("SPOTIFY_CALLS_PER_SECOND", 3.0, minimum=0.01)
 SPOTIFY_DAILY_BUDGET = env_int("SPOTIFY_DAILY_BUDGET", 1000, minimum=1)
+# Kept for clicks (the interactive lane); the rest is shared equally by the connected people,
+# each person's background work staying within their share (spotify/shares.py).
+SPOTIFY_INTERACTIVE_RESERVE = env_float("SPOTIFY_INTERACTIVE_RESERVE", 0.1, minimum=0.0)
 SPOTIFY_SHORT_WAIT_SECONDS = env_int("SPOTIFY_SHORT_WAIT_SECONDS", 10, minimum=0)
 SPOTIFY_TIMEOUT_SECONDS = env_float("SPOTIFY_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 ROLLBACK_DAYS = env_int("ROLLBACK_DAYS", 30, minimum=1)  # enforcement batches stay undoable

@@ -454,6 +454,8 @@ class PlaylistImport(Job):
     stage = models.CharField(max_length=16, choices=ImportStage.choices)
     spotify_playlist_id = models.CharField(max_length=SPOTIFY_ID_LENGTH, blank=True)
     added = models.PositiveIntegerField(default=0)  # checkpoint: URIs confirmed on Spotify
+    # Matching's Spotify calls at most, said before it starts (spotify.shares: fair shares).
+    estimated_calls = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -499,6 +501,8 @@ class ImportRow(models.Model):
     matched_uri = models.CharField(max_length=64, blank=True)
     matched_label = models.TextField(blank=True)  # "Artist - Title" of the match
     include = models.BooleanField(default=False)  # the person's choice in the preview
+    landed = models.BooleanField(default=False)  # on the Spotify playlist (checkpoint per row)
+    problem = models.TextField(blank=True)  # why Spotify did not take it, for the person
 
     class Meta:
         constraints = [

@@ -36,4 +36,5 @@ urlpatterns = [
     path("import/", import_views.upload, name="library_import"),
     path("import/<int:pk>/", import_views.detail, name="library_import_detail"),
     path("import/<int:pk>/create/", import_views.create, name="library_import_create"),
+    path("import/<int:pk>/retry/", import_views.retry, name="library_import_retry"),
 ]

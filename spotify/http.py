@@ -24,7 +24,7 @@ from django.conf import settings
 
 from core import clock, outbound
 from core.outbound import CallContext
-from spotify import pacing, state, tokens
+from spotify import pacing, shares, state, tokens
 from spotify.errors import (
     BadRequest,
     BudgetExhausted,
@@ -118,6 +118,8 @@ def record(
     )
     if app is None:
         state.count_call()
+        if context.user_id and not context.interactive:
+            shares.count(context.user_id, app or state.app_id())
 
 
 OPERATOR_HOLD_RECHECK = timedelta(minutes=10)
@@ -172,6 +174,16 @@ def _check_gates(context: CallContext, endpoint: str) -> None:
             )
         logger.warning(
             "daily Spotify budget spent; interactive call goes ahead", extra={"endpoint": endpoint}
+        )
+    if context.user_id and not context.interactive and shares.left(context.user_id) <= 0:
+        # This person's share is spent: their background work waits for tomorrow; nobody
+        # else's does (DESIGN 13).
+        raise BudgetExhausted(
+            f"your daily share of {shares.share()} background Spotify calls is spent; "
+            "it goes on tomorrow",
+            until=state.next_budget_day(),
+            reason=shares.REASON,
+            endpoint=endpoint,
         )
 
 

@@ -35,6 +35,7 @@ class CallLedger:
             duration_ms=max(int((clock.monotonic() - started) * 1000), 0),
             retry_after=retry_after,
             purpose=context.purpose,
+            interactive=context.interactive,
             job_id=context.job_id[:64],
         )
         try:

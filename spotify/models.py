@@ -132,6 +132,8 @@ class ApiCall(models.Model):
     duration_ms = models.PositiveIntegerField()
     retry_after = models.PositiveIntegerField(null=True, blank=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    # A person was waiting (the interactive lane): not counted against their background share.
+    interactive = models.BooleanField(default=False)
     job_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
@@ -139,6 +141,7 @@ class ApiCall(models.Model):
             models.Index(fields=["app", "at"]),
             models.Index(fields=["service", "at"]),
             models.Index(fields=["job_id"]),
+            models.Index(fields=["app", "user", "at"], name="spotify_call_user_day"),
         ]
 
     def __str__(self) -> str:

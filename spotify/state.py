@@ -163,7 +163,10 @@ def next_budget_day() -> datetime:
 
 def forget(app: str | None = None) -> None:
     """Drop the cached pause, breaker and today's budget count (tests; an operator's reset)."""
+    from spotify import shares
+
     app = app or app_id()
+    shares.forget_all()
     days = {clock.now().date().isoformat(), datetime.now().date().isoformat()}
     cache.delete_many(
         [_pause_key(app), _breaker_key(app), f"{_breaker_key(app)}:probe"]

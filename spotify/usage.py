@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from core import clock
-from spotify import pacing, state
+from spotify import pacing, shares, state
 from spotify.models import ApiCall, ApiCallDay
 
 
@@ -29,6 +29,9 @@ class Usage:
     endpoints_today: list[dict]  # {"endpoint", "calls", "limited"}
     purposes: list[str]
     services: list[dict]  # {"service", "label", "today", "week", "failed_today"}
+    people: list[dict]  # shares.household(): each person's background use and share today
+    share: int  # one person's background calls a day
+    reserve: int  # kept for clicks
 
     @property
     def budget_percent(self) -> int:
@@ -117,4 +120,7 @@ def summary(days: int = 7) -> Usage:
         endpoints_today=list(endpoints),
         purposes=purposes,
         services=per_service(today - timedelta(days=days - 1), today),
+        people=shares.household(),
+        share=shares.share(),
+        reserve=settings.SPOTIFY_DAILY_BUDGET - shares.background_pool(),
     )

@@ -90,6 +90,7 @@ class ChildReport:
     moved: int = 0  # reorder calls
     write_calls: int = 0
     rebuilt: bool = False
+    dates_reset: int = 0  # tracks that stayed but got a new added date (a rebuild, or a dupe)
     note: str = ""
 
 
@@ -366,12 +367,26 @@ class _Run:
         before = list(child.synced_uris)
         recoveries = 0
         while True:
-            mode = child.write_mode if clean else WriteMode.REBUILD
-            ops = planner.plan(child.synced_uris, desired, mode=mode)
-            if planner.apply_all(child.synced_uris, ops) != desired:  # a planner bug: be safe
+            target = desired
+            if clean:
+                ops = planner.plan(child.synced_uris, desired, mode=child.write_mode)
+            elif child.write_mode == WriteMode.DELTA:
+                # Items without a URI take positions we cannot see: no positioned writes, and
+                # never a rebuild the person did not choose. The order may stay off.
+                ops = planner.unordered(child.synced_uris, desired)
+                target = planner.apply_all(child.synced_uris, ops)
+                if target != desired:
+                    report.note = (
+                        "The playlist holds unavailable tracks, so new tracks were appended "
+                        "rather than placed; choose “Rebuild” to fix the order."
+                    )
+            else:
+                ops = planner.rebuild(desired)
+            if planner.apply_all(child.synced_uris, ops) != target:  # a planner bug: be safe
                 logger.error("sync plan for child %s did not add up; rebuilding", child.pk)
                 ops = planner.rebuild(desired)
             report.rebuilt = report.rebuilt or any(op["op"] == "replace" for op in ops)
+            report.dates_reset += planner.summary(child.synced_uris, ops)["dates_reset"]
             report.moved += sum(1 for op in ops if op["op"] == "move")
             self.step(f"Writing “{child.name}”", more=len(ops))
             try:

@@ -146,8 +146,10 @@ HISTORY_ORDERS = {
 
 
 class WriteMode(models.TextChoices):
+    # The labels are promises (DESIGN 12): sync/plan.py keeps each of them.
     DELTA = "delta", "Minimal changes (keeps added dates)"
-    REBUILD = "rebuild", "Rebuild the whole playlist"
+    REBUILD = "rebuild", "Rebuild the whole playlist (resets added dates)"
+    CHEAPEST = "cheapest", "Fewest calls (added dates may reset)"
 
 
 class ExternalEdit(models.TextChoices):

@@ -15,9 +15,17 @@ The delta plan:
    (a longest increasing subsequence) and move the rest, a contiguous block per call.
 3. Insert the missing tracks where they belong: one call per contiguous gap (per 100).
 
-A rebuild is one PUT of the first 100 and a POST per further 100. `plan()` returns the delta
-unless the rebuild is strictly cheaper (a shuffled child gaining 300 scattered tracks) or asked
-for. `apply()` simulates an operation; tests and the engine check every plan with it.
+A rebuild is one PUT of the first 100 and a POST per further 100: every track it writes gets
+a new `added_at`. So the person's write mode decides, never the call count alone:
+
+    "delta"     Minimal changes: never rebuilds; every surviving track keeps its added date
+                (the one exception Spotify forces: a URI held more often than wanted is
+                removed and re-added, see step 1 — `summary()` counts those).
+    "rebuild"   Always rebuilds.
+    "cheapest"  The delta unless a rebuild is strictly cheaper (a shuffled child gaining 300
+                scattered tracks); its label says added dates may reset.
+
+`apply()` simulates an operation; tests and the engine check every plan with it.
 """
 
 from __future__ import annotations
@@ -181,12 +189,62 @@ def delta(current: list[str], desired: list[str], *, give_up_after: int | None =
     return ops
 
 
+MODES = ("delta", "rebuild", "cheapest")
+
+
 def plan(current: list[str], desired: list[str], *, mode: str = "delta") -> list[dict]:
-    """The cheapest correct plan: the delta, or a rebuild when asked or strictly cheaper."""
+    """The plan the write mode asks for (see the module docstring)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown write mode {mode}")
     if current == desired:
         return []
     if mode == "rebuild":
         return rebuild(desired)
-    cheapest = rebuild_cost(desired)
-    ops = delta(current, desired, give_up_after=cheapest)
+    if mode == "delta":
+        return delta(current, desired)
+    ops = delta(current, desired, give_up_after=rebuild_cost(desired))
     return rebuild(desired) if ops is None else ops
+
+
+def unordered(current: list[str], desired: list[str]) -> list[dict]:
+    """Removes and appends only, no positions: for a playlist holding items without a URI
+    (unavailable tracks still take a position on Spotify, so a positioned write would land in
+    the wrong place). Keeps every surviving track's added date; the order may differ from
+    `desired` — the result is `apply_all(current, ops)`."""
+    have, want = Counter(current), Counter(desired)
+    excess = [uri for uri in dict.fromkeys(current) if have[uri] > want[uri]]
+    ops: list[dict] = [{"op": "remove", "uris": batch} for batch in chunks(excess)]
+    gone = set(excess)
+    left = Counter(uri for uri in current if uri not in gone)
+    missing = []
+    for uri in desired:
+        if left[uri]:
+            left[uri] -= 1
+        else:
+            missing.append(uri)
+    ops += [{"op": "add", "uris": batch, "position": None} for batch in chunks(missing)]
+    return ops
+
+
+def summary(current: list[str], ops: list[dict]) -> dict:
+    """What a plan writes, for the preview and the run's report: calls, tracks added and
+    removed, move calls, whether it rebuilds, and how many tracks that stay lose their added
+    date (a rebuild: all of them; a delta: only URIs removed for being held too often)."""
+    after = apply_all(current, ops)
+    stay = Counter(current) & Counter(after)
+    rebuilds = any(op["op"] == "replace" for op in ops)
+    if rebuilds:
+        reset = sum(stay.values())
+    else:
+        removed = {uri for op in ops if op["op"] == "remove" for uri in op["uris"]}
+        reset = sum(count for uri, count in stay.items() if uri in removed)
+    kept = sum(stay.values())
+    return {
+        "calls": len(ops),
+        "added": len(after) - kept,
+        "removed": len(current) - kept,
+        "moves": sum(1 for op in ops if op["op"] == "move"),
+        "rebuild": rebuilds,
+        "dates_reset": reset,
+        "dates_kept": kept - reset,
+    }

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from archive.listening import gaps_since, last_plays
 from core import clock
+from sync import plan as planner
 from sync import selection
 from sync.facts import base_source, load_base
 from sync.models import BasePlaylist, ChildPlaylist
@@ -39,6 +40,10 @@ class Preview:
     never: str | None = None  # the rules can never match: why
     mirrored: bool = True  # False: the base's items have not been read yet
     history_note: str = ""  # gaps in the archive inside a history rule's window
+    # The writes the next sync would send (planner.summary), before anything is sent: calls,
+    # added, removed, moves, rebuild, dates_reset, dates_kept; plus "create" for a new child.
+    writes: dict = field(default_factory=dict)
+    write_mode: str = ""
 
     @property
     def ok(self) -> bool:
@@ -78,6 +83,8 @@ def build_preview(child: ChildPlaylist, tree: dict) -> Preview:
     preview.matched = len(chosen.matched)
     preview.blocked = chosen.blocked
     preview.size = len(chosen.occurrences)
+    preview.writes = planned_writes(child, chosen.uris)
+    preview.write_mode = child.get_write_mode_display()
     for number, occurrence in enumerate(chosen.occurrences[:SHOWN], start=1):
         facts = content.facts[occurrence.track_id]
         _, why = explain(tree, facts, now=now)
@@ -115,6 +122,17 @@ def _gaps_note(user, history, now) -> str:
     if not gaps:
         return ""
     return f"{gaps} gap{'s' if gaps != 1 else ''} in this window; play counts may be low."
+
+
+def planned_writes(child: ChildPlaylist, desired: list[str]) -> dict:
+    """What the next sync would write, from what Tunekeeper last wrote to the child (an edit
+    made outside since then is found at the sync, which stops or overwrites as chosen)."""
+    current = list(child.synced_uris) if child.spotify_id else []
+    ops = planner.plan(current, desired, mode=child.write_mode)
+    writes = planner.summary(current, ops)
+    writes["create"] = not child.spotify_id
+    writes["calls"] += writes["create"]
+    return writes
 
 
 def wanted_uris(child: ChildPlaylist) -> list[str]:

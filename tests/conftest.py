@@ -204,12 +204,14 @@ def fake_clock():
 
     fake = clock.FakeClock()
     clock.use(fake)
-    yield fake
-    # The budget count is cached per day of *this* clock; fresh_spotify_state forgets it only
-    # after the real clock is back, which left the fake day's count behind in Redis.
+    # The budget and share counters are keyed by day: forget the fake day's too (with Redis
+    # they outlive a test, and `fresh_spotify_state` ran before this clock was installed).
     from spotify import state
 
-    with contextlib.suppress(Exception):  # no database access: nothing was counted
+    with contextlib.suppress(Exception):
+        state.forget()
+    yield fake
+    with contextlib.suppress(Exception):
         state.forget()
     clock.reset()
 

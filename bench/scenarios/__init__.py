@@ -1,7 +1,14 @@
 """Every scenario module is imported here, which registers it with the harness. ORDER is the
 order `make bench` runs and prints them in (the issue's list, then the baselines)."""
 
-from bench.scenarios import archive, enforcement, gateway, library, sync  # noqa: F401
+from bench.scenarios import (  # noqa: F401
+    archive,
+    enforcement,
+    gateway,
+    household,
+    library,
+    sync,
+)
 
 ORDER = [
     "gateway_paging_10k",
@@ -21,6 +28,7 @@ ORDER = [
     "stats_1m",
     "artist_page_1m",
     "history_rules_preview_1m",
+    "household_day",
     "sync_memory_10k_20_children",
     "baseline_sync_wipe_and_replace",
     "baseline_library_remove_per_item_1k",

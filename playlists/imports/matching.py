@@ -1,6 +1,8 @@
 """Match imported rows to Spotify tracks, cheapest first:
 
-1. a Spotify URI in the file (no call);
+1. a Spotify URI in the file: matched when the catalog knows the track (no call), else only
+   once Spotify confirms it (`GET /tracks/{id}`, or 50 at a time in extended mode) — a made-up
+   or deleted id is "not found", never "matched";
 2. the ISRC against the catalog (no call);
 3. title + artist against the catalog, scored (no call);
 4. Spotify search (limit ≤ 10 in development mode): `isrc:` when the row has one — an equal
@@ -19,7 +21,10 @@ from playlists.catalog import CatalogWriter, normalise_isrc
 from playlists.matching import ACCEPT, REVIEW, Candidate, clean_title, judge
 from playlists.models import ImportRow, MatchStatus, PlaylistImport, Track
 from spotify import types
-from spotify.client import SEARCH_LIMIT_DEVELOPMENT
+from spotify.client import SEARCH_LIMIT_DEVELOPMENT, chunks
+from spotify.errors import BadRequest, NotFound
+
+SEVERAL_TRACKS = 50  # ids per GET /tracks?ids= (extended mode)
 
 CATALOG_CANDIDATES = 20
 
@@ -39,8 +44,24 @@ def _matched(row: ImportRow, *, uri: str, label: str, method: str, confidence: f
     row.include = True
 
 
-def _file_label(row: ImportRow) -> str:
-    return f"{row.artists} – {row.title}" if row.artists else row.title
+def estimate_calls(rows) -> int:
+    """At most how many Spotify calls matching `rows` (parsed rows) takes, before it starts:
+    a link the catalog lacks costs its confirmation, an ISRC the catalog lacks an ISRC search
+    (and a text search when that finds nothing), any other titled row a text search (the
+    catalog may answer some for free, so this is an upper bound)."""
+    ids = {row.spotify_id for row in rows if row.spotify_id}
+    known_ids = set(Track.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    isrcs = {row.isrc for row in rows if row.isrc and not row.spotify_id}
+    known_isrcs = set(Track.objects.filter(isrc__in=isrcs).values_list("isrc", flat=True))
+    calls = 0
+    for row in rows:
+        if row.spotify_id:
+            calls += row.spotify_id not in known_ids
+        elif row.isrc:
+            calls += 0 if row.isrc in known_isrcs else 1 + bool(row.title)
+        elif row.title:
+            calls += 1
+    return calls
 
 
 def match_without_calls(job: PlaylistImport) -> int:
@@ -55,14 +76,9 @@ def match_without_calls(job: PlaylistImport) -> int:
     for row in rows:
         if row.spotify_id:
             track = known.get(row.spotify_id)
-            label = _label(track) if track else _file_label(row) or row.spotify_id
-            _matched(
-                row,
-                uri=f"spotify:track:{row.spotify_id}",
-                label=label,
-                method="uri",
-                confidence=1.0,
-            )
+            if track is not None:
+                _matched(row, uri=track.uri, label=_label(track), method="uri", confidence=1.0)
+            # else: a link the catalog does not know waits for Spotify to confirm it
         elif row.isrc in by_isrc:
             track = by_isrc[row.isrc]
             _matched(row, uri=track.uri, label=_label(track), method="isrc", confidence=1.0)
@@ -130,8 +146,38 @@ def search_candidates(client, query: str, writer: CatalogWriter) -> list[Candida
     ]
 
 
+def _link_confirmed(row: ImportRow, track: types.Track | None, writer: CatalogWriter) -> bool:
+    if track is not None and track.id and not track.is_local:
+        writer.add_track(track)
+        _matched(row, uri=track.uri, label=_label(track), method="uri", confidence=1.0)
+        return True
+    row.problem = "Spotify does not know this link."
+    return False
+
+
+def confirm_links(rows: list[ImportRow], client, writer: CatalogWriter) -> None:
+    """Extended mode: confirm the rows' Spotify links 50 per call. A link Spotify does not know
+    leaves its row pending (with a `problem`) for the title search, or unmatched."""
+    linked = [row for row in rows if row.spotify_id]
+    for batch in chunks(linked, SEVERAL_TRACKS):
+        found = client.several_tracks([row.spotify_id for row in batch])
+        for row, track in zip(batch, found, strict=False):
+            if not _link_confirmed(row, track, writer) and not row.title:
+                row.status = MatchStatus.UNMATCHED
+            row.save()
+
+
 def match_with_search(row: ImportRow, client, writer: CatalogWriter) -> None:
-    """Step 4 for one row: at most two searches (ISRC, then text)."""
+    """Step 4 for one row: a link's confirmation (one call), else at most two searches (ISRC,
+    then text)."""
+    if row.spotify_id and not row.problem:  # (a problem: already asked, Spotify said no)
+        try:
+            track = client.track(row.spotify_id)
+        except (NotFound, BadRequest):
+            track = None
+        if _link_confirmed(row, track, writer):
+            return
+        # A dead link with a title in the file: look the title up instead.
     if row.isrc:
         found = client.search_tracks(f"isrc:{row.isrc}", limit=SEARCH_LIMIT_DEVELOPMENT)
         for track in found:
@@ -168,6 +214,10 @@ def match_rows(job: PlaylistImport, client) -> None:
     pending = list(job.rows.filter(status=MatchStatus.PENDING).order_by("position"))
     job.advance(done=job.rows.count() - len(pending), step="Searching Spotify")
     try:
+        if getattr(client, "extended", False) and any(row.spotify_id for row in pending):
+            confirm_links(pending, client, writer)
+            writer.flush()
+            pending = [row for row in pending if row.status == MatchStatus.PENDING]
         for row in pending:
             match_with_search(row, client, writer)
             writer.flush()

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from playlists.imports.jobs import confirm_import, start_import
 from playlists.imports.parsers import FORMAT_LABELS, MAX_FILE_BYTES, UnreadableFile, parse_upload
 from playlists.models import ImportStage, MatchStatus, PlaylistImport
+from spotify import shares
 
 FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart envelope and the other fields
 
@@ -117,6 +118,9 @@ def detail(request, pk: int):
         "review": rows.filter(status=MatchStatus.REVIEW),
         "unmatched": rows.filter(status=MatchStatus.UNMATCHED),
         "in_preview": job.stage == ImportStage.PREVIEW,
+        "cost": shares.cost(job.user_id, job.estimated_calls)
+        if job.stage == ImportStage.MATCHING and job.estimated_calls
+        else None,
     }
     if request.htmx:
         if job.is_active:
@@ -134,4 +138,15 @@ def create(request, pk: int):
     job = _job_for_user(request, pk)
     include = {int(value) for value in request.POST.getlist("include") if value.isdigit()}
     confirm_import(job, include)
+    return redirect("library_import_detail", pk=job.pk)
+
+
+@require_POST
+@login_required
+def retry(request, pk: int):
+    """A failed matching goes on from its last row (a failed creation retries from the review
+    table's own button, with the person's ticks)."""
+    job = _job_for_user(request, pk)
+    if job.stage == ImportStage.MATCHING:
+        job.retry()
     return redirect("library_import_detail", pk=job.pk)

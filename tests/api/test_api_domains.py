@@ -68,7 +68,8 @@ def test_a_plan_then_execute_with_an_idempotency_key_returns_the_same_batch(api,
     again = api.post(
         "/api/v1/enforcement/execute", write_token, {"plan": plan["id"]}, HTTP_IDEMPOTENCY_KEY="k-1"
     )
-    assert again.status_code == 200
+    assert again.status_code == 202  # the first answer, replayed
+    assert again["Idempotent-Replayed"] == "true"
     assert conforms(again, "Batch")["id"] == conforms(first, "Batch")["id"]
     assert ActionBatch.objects.filter(user=ada, dry_run=False).count() == 1
 

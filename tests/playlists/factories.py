@@ -117,4 +117,5 @@ OWNED_OBJECTS = {
     "library_review_reject": owned_review,
     "library_import_detail": owned_import,
     "library_import_create": owned_import,
+    "library_import_retry": owned_import,
 }

@@ -243,6 +243,13 @@ class FakeSpotify:
         self.added.append(body["uris"])
         return 201, {}, json.dumps({"snapshot_id": f"snap-add-{len(self.added)}"})
 
+    def _track(self, request):
+        """GET /tracks/{id}: the tracks `track_json` makes (ids "tr" + 20 digits); else 404."""
+        track_id = re.search(r"/tracks/([^/?]+)", request.url).group(1)
+        if not re.fullmatch(r"tr\d{20}", track_id):
+            return 404, {}, json.dumps({"error": {"status": 404, "message": "Not found"}})
+        return 200, {}, json.dumps(track_json(int(track_id[2:])))
+
     def _search(self, request):
         query = parse_qs(urlparse(request.url).query)
         q = query["q"][0]
@@ -309,6 +316,9 @@ class FakeSpotify:
         )
         rsps.add_callback(
             responses.GET, re.compile(rf"{api}/me/following(\?.*)?$"), callback=self._following
+        )
+        rsps.add_callback(
+            responses.GET, re.compile(rf"{api}/tracks/[^/?]+(\?.*)?$"), callback=self._track
         )
         rsps.add_callback(
             responses.GET, re.compile(rf"{api}/search(\?.*)?$"), callback=self._search

@@ -250,6 +250,8 @@ def test_the_preview_then_creation_adds_in_chunks_of_100(ada, ada_client, spotif
     run_import_job(job)
     preview = ada_client.get(reverse("library_import_detail", args=[job.pk])).content.decode()
     assert "Matched (250)" in preview and "Create “Big one” on Spotify" in preview
+    # Links the catalog did not know were confirmed with Spotify, one call each.
+    assert ApiCall.objects.filter(endpoint="GET /tracks/{id}").count() == 250
 
     keep = list(job.rows.exclude(position=0).values_list("pk", flat=True))
     ada_client.post(reverse("library_import_create", args=[job.pk]), {"include": keep})
@@ -320,3 +322,19 @@ def test_the_import_page_polls_while_matching_then_reloads_into_the_preview(ada,
     done = ada_client.get(url, HTTP_HX_REQUEST="true")
     assert done["HX-Refresh"] == "true"
     assert "Create “x” on Spotify" in ada_client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_failed_matching_is_retried_from_its_page(ada, ada_client):
+    from tests.playlists.factories import parsed_text
+
+    job = start_import(ada, parsed_text("A - B"), name="x", file_name="x.txt")
+    PlaylistImport.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="Spotify: 500")
+    url = reverse("library_import_detail", args=[job.pk])
+    assert "Retry matching" in ada_client.get(url).content.decode()
+
+    response = ada_client.post(reverse("library_import_retry", args=[job.pk]))
+
+    job.refresh_from_db()
+    assert response.status_code == 302 and job.status == JobStatus.QUEUED
+    assert job.stage == ImportStage.MATCHING

@@ -301,6 +301,7 @@ def test_invalid_grant_marks_the_connection_for_reconnecting(django_user_model, 
 @responses.activate
 def test_background_work_stops_at_the_daily_budget_and_interactive_goes_on(ada, settings):
     settings.SPOTIFY_DAILY_BUDGET = 2
+    settings.SPOTIFY_INTERACTIVE_RESERVE = 0  # the household budget, not a share, stops it
     responses.get(f"{API}/me", json={"id": "ada"})
     background = SpotifyClient(ada, purpose=Purpose.SYNC)
     background.current_user()

@@ -3,23 +3,41 @@ Spotify's limits, in no more calls than a rebuild — and in the obvious cases, 
 
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.plan import CHUNK, apply, apply_all, delta, plan, rebuild
+from sync.plan import CHUNK, apply, apply_all, delta, plan, rebuild, summary, unordered
 
 uris = st.lists(st.sampled_from([f"spotify:track:{n}" for n in range(40)]), max_size=60)
 
 
 @settings(max_examples=500, deadline=None)
-@given(uris, uris, st.sampled_from(["delta", "rebuild"]))
+@given(uris, uris, st.sampled_from(["delta", "rebuild", "cheapest"]))
 def test_every_plan_arrives_at_the_wanted_list_within_the_limits(current, desired, mode):
     ops = plan(current, desired, mode=mode)
     assert apply_all(current, ops) == desired
     assert all(len(op.get("uris", [])) <= CHUNK for op in ops)
-    assert len(ops) <= max(1, math.ceil(len(desired) / CHUNK))  # never worse than a rebuild
+    if mode == "cheapest":
+        assert len(ops) <= max(1, math.ceil(len(desired) / CHUNK))  # never worse than a rebuild
+    if mode == "delta":
+        assert not [op for op in ops if op["op"] == "replace"]  # Minimal never rebuilds
+        writes = summary(current, ops)
+        # Only a URI held more often than wanted loses its date (a DELETE takes every copy).
+        too_many = {uri for uri in current if current.count(uri) > desired.count(uri)}
+        assert writes["dates_reset"] == sum(
+            min(current.count(u), desired.count(u)) for u in too_many
+        )
     if current == desired:
         assert ops == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(uris, uris)
+def test_the_unordered_plan_keeps_every_date_and_holds_the_wanted_tracks(current, desired):
+    ops = unordered(current, desired)
+    assert all(op["op"] in ("remove", "add") and op.get("position") is None for op in ops)
+    assert sorted(apply_all(current, ops)) == sorted(desired)
 
 
 @settings(max_examples=300, deadline=None)
@@ -64,17 +82,35 @@ def test_a_track_moved_is_one_reorder():
 def test_a_uri_that_must_stay_twice_but_is_there_three_times_goes_and_comes_back_twice():
     current = [track(1), track(2), track(1), track(3), track(1)]
     desired = [track(1), track(2), track(3), track(1)]
-    ops = delta(current, desired)  # (plan() would rebuild a list this short: one call)
+    ops = delta(current, desired)  # (Fewest calls would rebuild a list this short)
     assert ops[0] == {"op": "remove", "uris": [track(1)]}  # a DELETE takes every occurrence
     assert apply_all(current, ops) == desired
 
 
-def test_scattered_inserts_fall_back_to_a_rebuild_when_that_is_cheaper():
+def test_scattered_inserts_rebuild_only_in_the_fewest_calls_mode():
     current = [track(n) for n in range(0, 400, 2)]
     desired = [track(n) for n in range(400)]  # 200 gaps of one track each
-    ops = plan(current, desired)
+    ops = plan(current, desired, mode="cheapest")
     assert ops == rebuild(desired)
     assert len(ops) == 4
+    assert summary(current, ops)["dates_reset"] == 200
+
+    minimal = plan(current, desired, mode="delta")
+    assert [op["op"] for op in minimal] == ["add"] * 200  # dearer, and says what it promised
+    assert summary(current, minimal) == {
+        "calls": 200,
+        "added": 200,
+        "removed": 0,
+        "moves": 0,
+        "rebuild": False,
+        "dates_reset": 0,
+        "dates_kept": 200,
+    }
+
+
+def test_an_unknown_mode_is_refused():
+    with pytest.raises(ValueError):
+        plan([track(1)], [track(2)], mode="fastest")
 
 
 def test_a_rebuild_is_one_put_then_posts():
