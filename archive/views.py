@@ -67,7 +67,6 @@ def overview(request):
         "active_import": ImportJob.objects.filter(
             user=request.user, status__in=["queued", "running", "paused"]
         ).first(),
-        "time_zone_form": TimeZoneForm(initial={"time_zone": profile.time_zone}),
     }
     return render(request, "archive/overview.html", context)
 
@@ -78,7 +77,7 @@ def time_zone(request):
     form = TimeZoneForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Pick a time zone from the list.")
-        return redirect("history")
+        return redirect("settings_home")
     profile = _profile(request)
     chosen = form.cleaned_data["time_zone"]
     if chosen != profile.time_zone:
@@ -87,7 +86,7 @@ def time_zone(request):
         HistoryProfile.objects.filter(pk=profile.pk).update(time_zone=chosen)
         transaction.on_commit(lambda: rebuild_rollups_task.delay(request.user.pk))
         messages.success(request, f"History now shows {chosen} time; the stats are recounted.")
-    return redirect("history")
+    return redirect("settings_home")
 
 
 @require_GET

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from api import pages as api_pages
 from config import views
@@ -16,14 +18,26 @@ urlpatterns = [
     path("history/", include("archive.urls")),
     path("activity/", ops_views.activity, name="activity"),
     path("activity/spotify/", spotify_views.usage_page, name="spotify_usage"),
+    path("activity/jobs/<str:job_id>/retry/", ops_views.job_retry, name="job_retry"),
+    path("activity/jobs/<str:job_id>/cancel/", ops_views.job_cancel, name="job_cancel"),
     path("downloads/", include("downloads.urls")),
     path("ops/", ops_views.operator, name="operator"),
+    path("settings/", views.settings_home, name="settings_home"),
+    path("settings/spotify/disconnect/", views.settings_disconnect, name="settings_disconnect"),
+    path("settings/my-data.zip", views.settings_export, name="settings_export"),
+    path("settings/delete/", views.settings_delete, name="settings_delete"),
     path("settings/api-tokens/", api_pages.tokens, name="api_tokens"),
     path("settings/api-tokens/new", api_pages.create_token, name="api_token_create"),
     path("settings/api-tokens/<int:pk>/revoke", api_pages.revoke_token, name="api_token_revoke"),
     path("api/v1/", include("api.urls")),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page says; send them to the real icon.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
+        name="favicon",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,13 +1,16 @@
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from ops import health
-from ops.jobs import job_models
+from ops.jobs import JobStatus, can_cancel, cancel_queued, find_job, job_models, job_url
 from ops.models import DeadLetter
 from spotify import usage
 from spotify.models import ApiCall
@@ -21,7 +24,67 @@ def activity(request):
     for model in job_models():
         jobs += list(model.objects.filter(user=request.user).order_by("-created_at")[:20])
     jobs.sort(key=lambda job: job.created_at, reverse=True)
-    return render(request, "ops/activity.html", {"jobs": jobs[:50]})
+    rows = [
+        {
+            "job": job,
+            "url": job_url(job),
+            "duration": _duration(job),
+            "can_retry": job.status == JobStatus.FAILED,
+            "can_cancel": can_cancel(job),
+        }
+        for job in jobs[:50]
+    ]
+    return render(request, "ops/activity.html", {"rows": rows})
+
+
+def _duration(job):
+    if not job.started_at:
+        return None
+    end = job.finished_at or (timezone.now() if job.is_active else None)
+    return (end - job.started_at) if end else None
+
+
+def _back(request, job) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return job_url(job)
+
+
+@require_POST
+@login_required
+def job_retry(request, job_id: str):
+    """Retry a failed job of the person's, from any page that lists it."""
+    job = find_job(job_id, request.user)
+    if job is None:
+        raise Http404("No such job.")
+    if job.retry():
+        messages.success(request, f"{job.kind} queued again.")
+    else:
+        messages.error(
+            request,
+            f"That {job.kind.lower()} is {job.get_status_display().lower()}, not failed: "
+            "only failed jobs can be retried.",
+        )
+    return redirect(_back(request, job))
+
+
+@require_POST
+@login_required
+def job_cancel(request, job_id: str):
+    """Cancel a job of the person's that no worker has started."""
+    job = find_job(job_id, request.user)
+    if job is None:
+        raise Http404("No such job.")
+    if can_cancel(job) and cancel_queued(job):
+        messages.success(request, f"{job.kind} cancelled.")
+    else:
+        messages.error(
+            request,
+            f"That {job.kind.lower()} has already started or finished, so it cannot be "
+            "cancelled from here.",
+        )
+    return redirect(_back(request, job))
 
 
 @require_GET
