@@ -62,7 +62,14 @@ def _refused(request, error: SyncRunning, back: str):
 
 
 def _event_partial(request, event: SyncEvent, *, status: int = 200, note: str = ""):
-    return render(request, "sync/event.html#event", {"event": event, "note": note}, status=status)
+    response = render(
+        request, "sync/event.html#event", {"event": event, "note": note}, status=status
+    )
+    if status in (202, 409) or not event.is_active:
+        # A sync started, or this is the last poll of one that ended (a finished run's partial
+        # stops polling): the parts of the page that depend on the lock refresh themselves.
+        response["HX-Trigger"] = "tk-sync-changed"
+    return response
 
 
 # --- the Sync page ------------------------------------------------------------------------------
@@ -125,11 +132,16 @@ def base_detail(request, pk: int):
     context = {
         "base": base,
         "children": base.children.all(),
-        "event": base.events.first(),
         "running": base.sync_running,
-        "schedule_form": ScheduleForm(instance=base),
-        "new_child_form": NewChildForm(),
     }
+    part = request.GET.get("part")
+    if request.htmx and part in ("lock", "children"):
+        return render(request, f"sync/base.html#{part}", context)
+    context.update(
+        event=base.events.first(),
+        schedule_form=ScheduleForm(instance=base),
+        new_child_form=NewChildForm(),
+    )
     return render(request, "sync/base.html", context)
 
 
