@@ -209,7 +209,7 @@ def upcoming(user) -> list[Item]:
         if schedule is None:
             continue
         last = base.periodic_task.last_run_at or base.periodic_task.date_changed
-        next_run = now + schedule.remaining_estimate(last)
+        next_run = _to_the_second(now + schedule.remaining_estimate(last))
         items.append(
             Item(
                 f"Sync of “{base.name}” ({base.get_schedule_display().lower()})",
@@ -232,6 +232,12 @@ def upcoming(user) -> list[Item]:
         )
     items.sort(key=lambda item: item.when)
     return items
+
+
+def _to_the_second(moment: datetime) -> datetime:
+    # remaining_estimate reads its own "now", a few microseconds after ours: 04:00:59.9998
+    # means 04:01.
+    return (moment + timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
 def my_calls_today(user) -> int:

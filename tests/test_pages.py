@@ -4,7 +4,16 @@ from django.urls import reverse
 from spotify.emulator.models import SandboxUser
 from spotify.models import Connection
 
-PRIVATE_PAGES = ["dashboard", "library", "sync", "blocklist", "history", "activity"]
+PRIVATE_PAGES = [
+    "dashboard",
+    "library",
+    "sync",
+    "blocklist",
+    "history",
+    "activity",
+    "settings_home",
+    "settings_delete",
+]
 
 
 @pytest.mark.django_db
@@ -30,9 +39,9 @@ def test_the_dashboard_shows_the_sections_and_only_the_users_own_name(client, dj
     django_user_model.objects.create(username="mallory")
     client.force_login(ada)
     page = client.get("/dashboard/").content.decode()
-    for label in ("Library", "Sync", "Blocklist", "History", "Activity"):
+    for label in ("Library", "Sync", "Blocklist", "History", "Downloads", "Activity"):
         assert f">{label}<" in page
-    assert "Coming soon" in page
+    assert "Coming soon" not in page
     assert "mallory" not in page
     assert "X-CSRFToken" in page  # htmx carries the CSRF header from <body>
 

@@ -17,6 +17,7 @@ from tests.enforcement.factories import OWNED_OBJECTS as ENFORCEMENT_OWNED_OBJEC
 from tests.playlists.factories import OWNED_OBJECTS as LIBRARY_OWNED_OBJECTS
 from tests.security.urls import PUBLIC_NAMES, own_routes
 from tests.sync.factories import OWNED_OBJECTS as SYNC_OWNED_OBJECTS
+from tests.sync.factories import owned_event
 
 # route name → factory(owner) → URL kwargs for an object `owner` owns.
 OWNED_OBJECTS: dict = {"history_import_job": owned_import_job}
@@ -27,6 +28,13 @@ OWNED_OBJECTS.update(DOWNLOADS_OWNED_OBJECTS)
 OWNED_OBJECTS.update(ENFORCEMENT_OWNED_OBJECTS)
 OWNED_OBJECTS.update(LIBRARY_OWNED_OBJECTS)
 OWNED_OBJECTS.update(SYNC_OWNED_OBJECTS)
+# Activity's Retry and Cancel take any kind of job by its public id.
+OWNED_OBJECTS["job_retry"] = lambda owner: {
+    "job_id": owned_event(owner, status="failed").public_id
+}
+OWNED_OBJECTS["job_cancel"] = lambda owner: {
+    "job_id": owned_event(owner, status="queued").public_id
+}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # Prefixes whose views are not Tunekeeper's own pages: Django admin (staff only, its own
 # checks), allauth's account views, the sandbox Spotify (it plays a third party), static files.
 FOREIGN_PREFIXES = ("admin/", "accounts/", "sandbox-spotify/", "sandbox-slskd/", "static/")
-PUBLIC_NAMES = {"landing", "healthz", "waitlist"}
+PUBLIC_NAMES = {"landing", "healthz", "waitlist", "favicon"}
 
 
 @dataclass(frozen=True)
