@@ -87,6 +87,17 @@ def first_day(user_id: int) -> date | None:
     return DailyListening.objects.filter(user_id=user_id).aggregate(first=Min("day"))["first"]
 
 
+def default_range(user_id: int, today: date) -> str:
+    """The stats page opens on the last 12 months, unless they hold no plays while older ones
+    exist (a 2019 export just imported): then on all of it, rather than a page of zeros."""
+    recent = DailyListening.objects.filter(
+        user_id=user_id, day__gt=today - timedelta(days=365), plays__gt=0
+    )
+    if recent.exists() or not DailyListening.objects.filter(user_id=user_id).exists():
+        return "12m"
+    return "all"
+
+
 # --- charts from HourlyListening ----------------------------------------------------------------
 
 

@@ -98,9 +98,11 @@ def stats_page(request):
     today = clock.now().astimezone(zone).date()
     if request.GET and not form.is_valid():
         return render(request, "archive/stats.html", {"form": form}, status=400)
+    widened = False
     if not request.GET:
-        form = StatsForm({"range": "12m"})
+        form = StatsForm({"range": stats.default_range(request.user.pk, today)})
         form.is_valid()
+        widened = form.cleaned_data["range"] != "12m"
     start, end = form.dates(today, stats.first_day(request.user.pk))
     period = stats.Range(start, end, zone)
     by = form.grouping(period.days)
@@ -130,6 +132,7 @@ def stats_page(request):
         "by": by,
         "zone": zone,
         "rebuilding": profile.rollup_time_zone != profile.time_zone,
+        "widened": widened,
         **figures,
     }
     return render(request, "archive/stats.html", context)

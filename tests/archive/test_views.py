@@ -95,3 +95,29 @@ def test_an_unknown_time_zone_is_refused(client, listener):
 
     client.post(reverse("history_time_zone"), {"time_zone": "Mars/Olympus_Mons"})
     assert HistoryProfile.objects.get(user=listener).time_zone == "Europe/Berlin"
+
+
+def test_stats_open_on_all_history_when_the_last_12_months_are_empty(client):
+    from spotify import clock
+
+    user = make_user("old-timer")
+    old = [
+        extended_record(n % 3, datetime(2019, 3, 1, 12, tzinfo=UTC) + timedelta(hours=n))
+        for n in range(9)
+    ]
+    run_import_job(
+        claim(create_job(user, [json_upload("Streaming_History_Audio_2019.json", old)]).pk)
+    )
+    client.force_login(user)
+    page = client.get(reverse("history_stats")).content.decode()
+    assert "Nothing was played in the last 12 months" in page
+    assert '<option value="all" selected>' in page
+    assert "1 Mar 2019" in page
+    # With a recent play the page opens on the last 12 months as before.
+    recent = [extended_record(1, clock.now() - timedelta(days=2))]
+    run_import_job(
+        claim(create_job(user, [json_upload("Streaming_History_Audio_2026.json", recent)]).pk)
+    )
+    page = client.get(reverse("history_stats")).content.decode()
+    assert "Nothing was played in the last 12 months" not in page
+    assert '<option value="12m" selected>' in page
