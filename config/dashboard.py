@@ -18,6 +18,7 @@ from ops.jobs import JobStatus, job_models, job_url
 from playlists.models import LibraryRefresh, PlaylistImport
 from spotify import clock, state, usage
 from spotify.models import ApiCall, Connection
+from sync import schedules
 from sync.models import BasePlaylist, ChildPlaylist, Outcome, SyncEvent
 
 # A first visit (or a cleared session) looks back this far.
@@ -202,19 +203,17 @@ def upcoming(user) -> list[Item]:
     """Scheduled work, soonest first: base syncs, automatic enforcement, history polls."""
     now = clock.now()
     items: list[Item] = []
-    for base in BasePlaylist.objects.filter(user=user, periodic_task__enabled=True).select_related(
-        "periodic_task__crontab", "periodic_task__interval"
-    ):
-        schedule = base.periodic_task.schedule
-        if schedule is None:
+    for base in BasePlaylist.objects.filter(
+        user=user, periodic_task__enabled=True
+    ).select_related("periodic_task__crontab", "periodic_task__interval"):
+        next_run = schedules.next_run(base, now)
+        if next_run is None:
             continue
-        last = base.periodic_task.last_run_at or base.periodic_task.date_changed
-        next_run = _to_the_second(now + schedule.remaining_estimate(last))
         items.append(
             Item(
                 f"Sync of “{base.name}” ({base.get_schedule_display().lower()})",
                 reverse("sync_base", args=[base.pk]),
-                max(next_run, now),
+                next_run,
             )
         )
     preferences = EnforcementSettings.objects.filter(user=user, automatic=True).first()
@@ -232,12 +231,6 @@ def upcoming(user) -> list[Item]:
         )
     items.sort(key=lambda item: item.when)
     return items
-
-
-def _to_the_second(moment: datetime) -> datetime:
-    # remaining_estimate reads its own "now", a few microseconds after ours: 04:00:59.9998
-    # means 04:01.
-    return (moment + timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
 def my_calls_today(user) -> int:

@@ -35,8 +35,13 @@ class AddBaseForm(forms.Form):
 class ScheduleForm(forms.ModelForm):
     class Meta:
         model = BasePlaylist
-        fields = ["schedule", "crontab"]
-        help_texts = {"crontab": "minute hour day-of-month month day-of-week, e.g. 15 6 * * 1-5"}
+        fields = ["schedule", "daily_at", "crontab"]
+        labels = {"schedule": "Sync", "daily_at": "Daily at", "crontab": "Crontab (custom)"}
+        help_texts = {
+            "daily_at": "your local time; empty: around 4 a.m. server time",
+            "crontab": "minute hour day-of-month month day-of-week, e.g. 15 6 * * 1-5",
+        }
+        widgets = {"daily_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
 
     def clean(self):
         data = super().clean()

@@ -137,12 +137,17 @@ def base_detail(request, pk: int):
     part = request.GET.get("part")
     if request.htmx and part in ("lock", "children"):
         return render(request, f"sync/base.html#{part}", context)
+    return _base_page(request, base, context, ScheduleForm(instance=base))
+
+
+def _base_page(request, base, context, schedule_form, status=200):
     context.update(
         event=base.events.first(),
-        schedule_form=ScheduleForm(instance=base),
+        schedule_form=schedule_form,
         new_child_form=NewChildForm(),
+        next_run=schedules.next_run(base),
     )
-    return render(request, "sync/base.html", context)
+    return render(request, "sync/base.html", context, status=status)
 
 
 @require_POST
@@ -152,10 +157,15 @@ def base_schedule(request, pk: int):
     back = reverse("sync_base", args=[base.pk])
     form = ScheduleForm(request.POST, instance=base)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(back)
+        # The page again, with what was typed and why it was refused (not a redirect that
+        # would put the old schedule back in the fields).
+        base.refresh_from_db()
+        context = {
+            "base": base,
+            "children": base.children.all(),
+            "running": base.sync_running,
+        }
+        return _base_page(request, base, context, form, status=400)
     try:
         with transaction.atomic():
             locked_base(base.pk)

@@ -232,8 +232,29 @@ def test_a_crontab_that_runs_too_often_is_refused(logged_in, base):
         {"schedule": "custom", "crontab": "* * * * *"},
         follow=True,
     )
-    assert "at most 48" in response.content.decode()
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "at most 48" in page
+    assert 'value="* * * * *"' in page  # what was typed stays in the field
+    assert re.search(r'<option value="custom" selected>', page)
     assert not PeriodicTask.objects.filter(name=f"sync-base-{base.pk}").exists()
+
+
+def test_a_daily_sync_runs_at_the_time_picked_in_the_persons_zone(logged_in, base):
+    from archive.models import HistoryProfile
+
+    HistoryProfile.objects.create(user=base.user, time_zone="America/New_York")
+    page = logged_in.get(reverse("sync_base", args=[base.pk])).content.decode()
+    assert "No scheduled runs" in page
+    logged_in.post(
+        reverse("sync_base_schedule", args=[base.pk]), {"schedule": "daily", "daily_at": "07:30"}
+    )
+    task = PeriodicTask.objects.get(name=f"sync-base-{base.pk}")
+    assert (task.crontab.minute, task.crontab.hour) == ("30", "7")
+    assert str(task.crontab.timezone) == "America/New_York"
+    page = logged_in.get(reverse("sync_base", args=[base.pk])).content.decode()
+    assert re.search(r"Next run: <strong><time [^>]*>\w{3} \d+ \w{3}, 07:30</time>", page), page
+    assert 'value="07:30"' in page
 
 
 def test_a_failed_sync_shows_its_error_and_retry_starts_a_new_one(
