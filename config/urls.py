@@ -22,6 +22,7 @@ urlpatterns = [
     path("activity/jobs/<str:job_id>/cancel/", ops_views.job_cancel, name="job_cancel"),
     path("downloads/", include("downloads.urls")),
     path("ops/", ops_views.operator, name="operator"),
+    path("ops/workers/", ops_views.operator_workers, name="operator_workers"),
     path("settings/", views.settings_home, name="settings_home"),
     path("settings/spotify/disconnect/", views.settings_disconnect, name="settings_disconnect"),
     path("settings/my-data.zip", views.settings_export, name="settings_export"),

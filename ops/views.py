@@ -94,7 +94,6 @@ def operator(request):
     since = timezone.now() - timedelta(hours=24)
     context = {
         "health": health.health()[1],
-        "workers": health.workers_online(),
         "queues": health.queue_lengths(),
         "succeeded_per_minute": health.tasks_per_minute("succeeded"),
         "failed_per_minute": health.tasks_per_minute("failed"),
@@ -107,6 +106,14 @@ def operator(request):
         "schedules": scheduled_tasks(),
     }
     return render(request, "ops/operator.html", context)
+
+
+@require_GET
+@staff_member_required
+def operator_workers(request):
+    """The workers line of /ops/, loaded after the page: asking Celery who is online can take
+    a second (a broadcast ping), and the rest of the page should not wait for it."""
+    return render(request, "ops/_workers.html", {"workers": health.workers_online()})
 
 
 def scheduled_tasks() -> list[dict]:

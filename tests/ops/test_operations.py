@@ -230,3 +230,14 @@ def test_a_paused_job_is_queued_again_once_its_pause_has_passed_and_not_before(
     assert resume_paused_jobs() == 1
     job.refresh_from_db()
     assert (job.status, job.paused_until, job.pause_reason) == (JobStatus.QUEUED, None, "")
+
+
+def test_the_workers_line_loads_after_the_operator_page_and_is_for_staff_only(
+    client, django_user_model, admin_client
+):
+    page = admin_client.get("/ops/").content.decode()
+    assert 'hx-get="/ops/workers/"' in page and 'hx-trigger="load"' in page
+    fragment = admin_client.get("/ops/workers/").content.decode()
+    assert fragment.startswith('<p id="ops-workers">Workers online:')
+    client.force_login(django_user_model.objects.create(username="ada"))
+    assert client.get("/ops/workers/").status_code == 302
