@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from django.conf import settings
@@ -110,7 +111,8 @@ def workers_online() -> list[str]:
     except Exception:  # no broadcast support (filesystem broker) or broker down
         return []
     workers = sorted(replies)
-    try:
+    # Not cached (the cache is down): the next page asks again.
+    with contextlib.suppress(Exception):
         cache.set(
             WORKERS_KEY,
             {
@@ -119,8 +121,6 @@ def workers_online() -> list[str]:
             },
             timeout=86400,
         )
-    except Exception:  # not cached: the next page asks again
-        pass
     return workers
 
 
