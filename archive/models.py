@@ -418,6 +418,7 @@ class HistorySearch(Job):
     class Meta:
         constraints = [one_active_per("user", "one_active_history_search_per_user")]
         ordering = ["-created_at"]
+        verbose_name_plural = "history searches"
 
     def __str__(self) -> str:
         return f"history search {self.pk} for {self.user_id}"

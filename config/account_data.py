@@ -23,7 +23,7 @@ from django.db import models, transaction
 
 # Columns never exported: credentials, even encrypted or hashed, are no use to the person and
 # a risk in a file that gets e-mailed around.
-SECRET_COLUMNS = {"token", "token_secret", "token_hash", "secret", "password"}
+SECRET_COLUMNS = {"token", "token_secret", "token_hash", "secret", "password", "api_key"}
 MAX_DEPTH = 3
 # Rows written to the zip per model, so one huge history still fits in memory per chunk.
 CHUNK = 2000
