@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -114,11 +115,15 @@ def base_add(request):
 @require_POST
 @login_required
 def sync_all(request):
-    started = 0
+    started = running = 0
     for base in BasePlaylist.objects.filter(user=request.user):
         _, created = start_sync(base, trigger=Trigger.ALL)
         started += created
-    messages.success(request, f"{started} syncs started; the others were already running.")
+        running += not created
+    text = f"{started} sync{pluralize(started)} started" if started else "No sync started"
+    if running:
+        text += f"; {running} {'was' if running == 1 else 'were'} already running"
+    messages.success(request, text + ".")
     return redirect("sync")
 
 

@@ -351,3 +351,14 @@ def test_the_generic_job_retry_refuses_while_another_sync_of_the_base_runs(
         assert failed.retry() is True
     assert SyncEvent.objects.get(pk=failed.pk).status == JobStatus.QUEUED
     assert len(callbacks) == 1  # sync.tasks.sync_task, sent after the commit
+
+
+def test_sync_all_counts_in_words_that_agree(logged_in, base, django_capture_on_commit_callbacks):
+    second = owned_base(base.user)
+    with django_capture_on_commit_callbacks():
+        page = logged_in.post(reverse("sync_all"), follow=True).content.decode()
+    assert "2 syncs started." in page
+    SyncEvent.objects.filter(base=second).delete()
+    with django_capture_on_commit_callbacks():
+        page = logged_in.post(reverse("sync_all"), follow=True).content.decode()
+    assert "1 sync started; 1 was already running." in page
