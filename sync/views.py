@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ops.jobs import ACTIVE_STATUSES
+from playlists import pickers
 from playlists.models import Playlist
 from sync import editor, schedules
 from sync.forms import AddBaseForm, ChildSettingsForm, NewChildForm, ScheduleForm
@@ -241,8 +242,10 @@ def child_add(request, pk: int):
 
 
 def _playlist_choices(user) -> list[tuple[str, str]]:
-    return list(
-        Playlist.objects.filter(user=user).order_by("name").values_list("spotify_id", "name")
+    return pickers.labelled(
+        Playlist.objects.filter(user=user)
+        .order_by("name", "owner_name")
+        .values_list("spotify_id", "name", "owner_name", "owner_id")
     )
 
 

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from ops.jobs import JobStatus
+from playlists.models import Playlist
 from sync.models import BasePlaylist, ChildPlaylist, Schedule, SyncEvent
+from tests.sync.conftest import cond
 from tests.sync.factories import (
     catalog_track,
     mirrored_playlist,
@@ -362,3 +364,17 @@ def test_sync_all_counts_in_words_that_agree(logged_in, base, django_capture_on_
     with django_capture_on_commit_callbacks():
         page = logged_in.post(reverse("sync_all"), follow=True).content.decode()
     assert "1 sync started; 1 was already running." in page
+
+
+def test_same_named_playlists_show_their_owner_in_the_pickers(logged_in, user, base):
+    mine = mirrored_playlist(user, [], name="Chill")
+    theirs = mirrored_playlist(user, [], name="Chill", owner=False)
+    Playlist.objects.filter(pk=mine.pk).update(owner_name="Ada")
+    Playlist.objects.filter(pk=theirs.pk).update(owner_name="Bob", collaborative=True)
+    page = logged_in.get(reverse("sync")).content.decode()
+    assert "Chill (by Ada)" in page and "Chill (by Bob)" in page
+    assert "Everything (by" not in page  # a unique name stays as it is
+    rules = {"kind": "group", "match": "all", "rules": [cond("in_playlist", "is", mine.spotify_id)]}
+    child = owned_child(user, base, rules=rules)
+    editor = logged_in.get(reverse("sync_child", args=[child.pk])).content.decode()
+    assert "Chill (by Ada)" in editor and "Chill (by Bob)" in editor
