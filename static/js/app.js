@@ -29,15 +29,12 @@
       var form = event.target.closest && event.target.closest("form[data-warn-unsaved]");
       if (form) dirty.add(form);
     });
+    document.querySelectorAll("form[data-warn-unsaved][data-dirty]").forEach(function (form) {
+      dirty.add(form);
+    });
+    // Saving is a plain submit of the form (its live preview is an HTMX request, not a save).
     document.addEventListener("submit", function (event) {
       dirty.delete(event.target);
-    });
-    // An HTMX save swaps the form: it is no longer dirty once the server answered.
-    document.body.addEventListener("htmx:afterRequest", function (event) {
-      var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-warn-unsaved]");
-      if (form && event.detail.successful && event.detail.requestConfig && event.detail.requestConfig.verb === "post") {
-        dirty.delete(form);
-      }
     });
     window.addEventListener("beforeunload", function (event) {
       var pending = false;
