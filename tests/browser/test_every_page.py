@@ -1,4 +1,4 @@
-"""Every page of Tunekeeper, at desktop (1280×800) and phone (390×844) width: no horizontal
+"""Every page of Tunekeeper, at desktop (1280 x 800) and phone (390 x 844) width: no horizontal
 page scroll, and no serious or critical accessibility violation found by axe-core (vendored in
 tests/browser/vendor/, injected into each page). Screenshots of the dashboard, a sync base, a
 batch and the stats page at both widths go to test-artifacts/ for people to look at."""
@@ -87,9 +87,12 @@ def check(page, url: str, width_name: str) -> list[str]:
     )
     if overflow > 0:
         wide = page.evaluate(
-            """() => Array.from(document.querySelectorAll('main *, header *'))
-                .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-                .slice(0, 3).map(el => el.tagName + '.' + el.className + ' ' + (el.id || ''))"""
+            """() => {
+                const edge = document.documentElement.clientWidth + 1;
+                return Array.from(document.querySelectorAll('main *, header *'))
+                    .filter(el => el.getBoundingClientRect().right > edge)
+                    .slice(0, 3).map(el => el.tagName + '.' + el.className + ' ' + (el.id || ''));
+            }"""
         )
         problems.append(f"{url} @{width_name}: {overflow}px horizontal scroll ({wide})")
     page.add_script_tag(path=str(AXE))
