@@ -325,3 +325,15 @@ def cancel_queued(job: Job) -> bool:
 def can_cancel(job: Job) -> bool:
     # A dry-run plan waits for its person, who discards it on its own page.
     return job.status == JobStatus.QUEUED and not getattr(job, "dry_run", False)
+
+
+JOB_FINISHED_EVENT = "tk-job-finished"
+
+
+def announce_if_finished(request, response, job: Job):
+    """The last poll of a job that ended (a finished job's progress partial stops polling)
+    tells the page, through HTMX's HX-Trigger header, so the parts that show its results
+    (`hx-trigger="tk-job-finished from:body"`) fetch themselves again, in this tab too."""
+    if getattr(request, "htmx", False) and not job.is_active:
+        response["HX-Trigger"] = JOB_FINISHED_EVENT
+    return response
