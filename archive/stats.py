@@ -118,9 +118,10 @@ def totals(user_id: int, period: Range) -> dict:
     return {"plays": sums["plays"] or 0, "minutes": (sums["ms"] or 0) // 60_000}
 
 
-def bucket_start(day: date, by: str) -> date:
+def bucket_start(day: date, by: str, week_start: int = 0) -> date:
+    """The first day of the bar `day` falls in; weeks start on `week_start` (Monday is 0)."""
     if by == "week":
-        return day - timedelta(days=day.weekday())
+        return day - timedelta(days=(day.weekday() - week_start) % 7)
     if by == "month":
         return day.replace(day=1)
     return day
@@ -134,16 +135,18 @@ def _next_bucket(start: date, by: str) -> date:
     return start + timedelta(days=1)
 
 
-def series(user_id: int, period: Range, by: str) -> list[tuple[date, int, int]]:
+def series(
+    user_id: int, period: Range, by: str, week_start: int = 0
+) -> list[tuple[date, int, int]]:
     """(bucket start, plays, minutes) for every bucket in the range, empty ones included."""
     per_day = _daily(user_id, period).values_list("day", "plays", "ms_played")
     buckets: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, plays, ms in per_day:
-        cell = buckets[bucket_start(day, by)]
+        cell = buckets[bucket_start(day, by, week_start)]
         cell[0] += plays
         cell[1] += ms
     out = []
-    cursor = bucket_start(period.start, by)
+    cursor = bucket_start(period.start, by, week_start)
     while cursor <= period.end:
         plays, ms = buckets.get(cursor, (0, 0))
         out.append((cursor, plays, ms // 60_000))

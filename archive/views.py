@@ -80,6 +80,11 @@ def time_zone(request):
         return redirect("settings_home")
     profile = _profile(request)
     chosen = form.cleaned_data["time_zone"]
+    week_start = form.cleaned_data.get("week_start")
+    if week_start is not None and week_start != profile.week_start:
+        HistoryProfile.objects.filter(pk=profile.pk).update(week_start=week_start)
+        day = dict(form.fields["week_start"].choices)[week_start]
+        messages.success(request, f"Weekly charts now start on {day}.")
     if chosen != profile.time_zone:
         from archive.tasks import rebuild_rollups_task
 
@@ -117,13 +122,16 @@ def stats_page(request):
             end,
             today,
             by,
+            profile.week_start,
             hide_blocked and stats.blocked_artists(request.user.pk),
         )
     )
     key = "archive:stats:" + hashlib.sha256(raw_key.encode()).hexdigest()
     figures = cache.get(key) if conf.stats_cache_seconds() else None
     if figures is None:
-        figures = _stats_figures(request.user.pk, period, by, today, hide_blocked)
+        figures = _stats_figures(
+            request.user.pk, period, by, today, hide_blocked, profile.week_start
+        )
         if conf.stats_cache_seconds():
             cache.set(key, figures, conf.stats_cache_seconds())
     context = {
@@ -139,8 +147,10 @@ def stats_page(request):
 
 
 @csrf_exempt  # checked below, after the size: an oversized body is refused unread
-def _stats_figures(user_id: int, period, by: str, today, hide_blocked: bool) -> dict:
-    points = stats.series(user_id, period, by)
+def _stats_figures(
+    user_id: int, period, by: str, today, hide_blocked: bool, week_start: int = 0
+) -> dict:
+    points = stats.series(user_id, period, by, week_start)
     tops = stats.top_lists(user_id, period, hide_blocked=hide_blocked)
     firsts = stats.first_listens(user_id, period)
     return {

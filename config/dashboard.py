@@ -203,9 +203,9 @@ def upcoming(user) -> list[Item]:
     """Scheduled work, soonest first: base syncs, automatic enforcement, history polls."""
     now = clock.now()
     items: list[Item] = []
-    for base in BasePlaylist.objects.filter(
-        user=user, periodic_task__enabled=True
-    ).select_related("periodic_task__crontab", "periodic_task__interval"):
+    for base in BasePlaylist.objects.filter(user=user, periodic_task__enabled=True).select_related(
+        "periodic_task__crontab", "periodic_task__interval"
+    ):
         next_run = schedules.next_run(base, now)
         if next_run is None:
             continue

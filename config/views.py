@@ -63,7 +63,9 @@ def settings_home(request):
     account = SocialAccount.objects.filter(user=request.user, provider="spotify").first()
     connection = Connection.objects.filter(user=request.user).first()
     context = {
-        "time_zone_form": TimeZoneForm(initial={"time_zone": profile.time_zone}),
+        "time_zone_form": TimeZoneForm(
+            initial={"time_zone": profile.time_zone, "week_start": profile.week_start}
+        ),
         "profile": profile,
         "spotify_account": account,
         "spotify_connected": account is not None

@@ -121,3 +121,23 @@ def test_stats_open_on_all_history_when_the_last_12_months_are_empty(client):
     page = client.get(reverse("history_stats")).content.decode()
     assert "Nothing was played in the last 12 months" not in page
     assert '<option value="12m" selected>' in page
+
+
+def test_weekly_bars_start_on_the_day_chosen_in_settings(client, listener):
+    from archive.models import HistoryProfile
+
+    # 2025-06-01 is a Sunday; the listener's plays are on 1–2 June.
+    week = {"range": "custom", "start": "2025-05-26", "end": "2025-06-08", "by": "week"}
+    page = client.get(reverse("history_stats"), week).content.decode()
+    assert "w/c 26 May 2025" in page and "w/c 02 Jun 2025" in page  # Mondays
+    response = client.post(
+        reverse("history_time_zone"), {"time_zone": "Europe/Berlin", "week_start": "6"}
+    )
+    assert response["Location"] == reverse("settings_home")
+    assert HistoryProfile.objects.get(user=listener).week_start == 6
+    page = client.get(reverse("history_stats"), week).content.decode()
+    assert "w/c 25 May 2025" in page and "w/c 01 Jun 2025" in page  # Sundays
+    assert "w/c 26 May 2025" not in page
+    # A hostile value is refused and changes nothing.
+    client.post(reverse("history_time_zone"), {"time_zone": "Europe/Berlin", "week_start": "9"})
+    assert HistoryProfile.objects.get(user=listener).week_start == 6
