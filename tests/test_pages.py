@@ -94,3 +94,11 @@ def test_healthz_answers_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] is True
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    page = client.get("/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in page
