@@ -82,41 +82,52 @@ def _columns(model) -> list[str]:
     ]
 
 
-def export_zip(user) -> bytes:
-    """A zip with one JSON and one CSV file per kind of row, plus a README."""
-    buffer = io.BytesIO()
+def export_zip(user, destination) -> None:
+    """Write a zip with one JSON and one CSV file per kind of row, plus a README, into the
+    binary file `destination`. Rows are streamed in chunks, so a million plays do not sit in
+    memory at once (each file is written in its own pass over the rows)."""
     user_model = get_user_model()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as archive:
         listed = []
         account = user_model.objects.filter(pk=user.pk).values(*_columns(user_model)).first()
         archive.writestr("account.json", json.dumps(_row(account), indent=1))
         for model, rows in owned(user):
             columns = _columns(model)
-            values = [_row(row) for row in rows.values(*columns).iterator(chunk_size=CHUNK)]
-            if not values:
+            count = rows.count()
+            if not count:
                 continue
             name = model._meta.label_lower.replace(".", "-")
-            listed.append(f"{name}: {len(values)} rows")
-            archive.writestr(f"json/{name}.json", json.dumps(values, indent=1))
-            text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=columns)
-            writer.writeheader()
-            for row in values:
-                writer.writerow(
-                    {
-                        key: json.dumps(value) if isinstance(value, (dict, list)) else value
-                        for key, value in row.items()
-                    }
-                )
-            archive.writestr(f"csv/{name}.csv", text.getvalue())
+            listed.append(f"{name}: {count} rows")
+            with archive.open(f"json/{name}.json", "w") as out:
+                out.write(b"[\n")
+                for number, row in enumerate(_rows(rows, columns)):
+                    out.write((",\n" if number else "").encode() + json.dumps(row).encode())
+                out.write(b"\n]\n")
+            with archive.open(f"csv/{name}.csv", "w") as out:
+                text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+                writer = csv.DictWriter(text, fieldnames=columns)
+                writer.writeheader()
+                for row in _rows(rows, columns):
+                    writer.writerow(
+                        {
+                            key: json.dumps(value) if isinstance(value, (dict, list)) else value
+                            for key, value in row.items()
+                        }
+                    )
+                text.flush()
+                text.detach()
         archive.writestr(
             "README.txt",
             "Everything Tunekeeper holds about you, one file per kind of row, as JSON and as "
-            "CSV. Times are UTC. Credentials (tokens, password hashes) are left out.\n\n"
+            "CSV. Times are UTC. Credentials (tokens, keys, password hashes) are left out.\n\n"
             + "\n".join(listed)
             + "\n",
         )
-    return buffer.getvalue()
+
+
+def _rows(rows: models.QuerySet, columns: list[str]) -> Iterator[dict]:
+    for row in rows.order_by("pk").values(*columns).iterator(chunk_size=CHUNK):
+        yield _row(row)
 
 
 def _row(row: dict | None) -> dict:

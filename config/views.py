@@ -1,7 +1,9 @@
+import tempfile
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -93,11 +95,17 @@ def settings_disconnect(request):
 @login_required
 def settings_export(request):
     """Download my data: a zip of every row Tunekeeper holds about the person."""
-    body = account_data.export_zip(request.user)
-    stamp = timezone.now().strftime("%Y%m%d")
-    response = HttpResponse(body, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="tunekeeper-{stamp}.zip"'
-    return response
+    # A temporary file, not memory: a long history makes a big zip. FileResponse closes it.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    account_data.export_zip(request.user, spool)
+    spool.seek(0)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=f"tunekeeper-{stamp}.zip",
+        content_type="application/zip",
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -141,7 +141,7 @@ def test_download_my_data_holds_the_persons_rows_and_no_secrets(client):
     response = client.post(reverse("settings_export"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     names = set(archive.namelist())
     assert {"README.txt", "account.json", "json/archive-playevent.json"} <= names
     assert "csv/archive-playevent.csv" in names
