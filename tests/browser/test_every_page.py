@@ -157,3 +157,28 @@ def test_every_page_fits_a_phone_and_passes_axe(
         problems += check(context.new_page(), sandbox_site.url + "/", width_name)
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_on_a_phone_the_navigation_folds_behind_a_menu_button(
+    browser, live_server, django_user_model
+):
+    user = django_user_model.objects.create(username="ada")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    logged_in(page, live_server, user)
+    page.goto(f"{live_server.url}/dashboard/")
+    menu = page.get_by_role("button", name="Menu")
+    log_out = page.get_by_role("button", name="Log out")
+    assert menu.is_visible() and not log_out.is_visible()
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true"
+    assert log_out.is_visible() and page.get_by_role("link", name="Settings").is_visible()
+    context.close()
+
+    wide = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = wide.new_page()
+    logged_in(page, live_server, user)
+    page.goto(f"{live_server.url}/dashboard/")
+    assert not page.get_by_role("button", name="Menu").is_visible()
+    assert page.get_by_role("button", name="Log out").is_visible()
+    wide.close()
