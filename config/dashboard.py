@@ -14,7 +14,7 @@ from archive.models import HistoryProfile, ImportJob, PlayEvent
 from downloads.models import Download, Status
 from enforcement.automatic import INTERVAL as AUTOMATIC_INTERVAL
 from enforcement.models import ActionBatch, BatchOrigin, EnforcementSettings
-from ops.jobs import JobStatus, job_models, job_url
+from ops.jobs import JobStatus, job_models, job_url, retry_url
 from playlists.models import LibraryRefresh, PlaylistImport
 from spotify import clock, state, usage
 from spotify.models import ApiCall, Connection
@@ -180,7 +180,7 @@ def attention(user) -> list[AttentionItem]:
                 f"{job.kind} failed: {job.error[:140] or 'no reason recorded'}",
                 job_url(job),
                 job.finished_at,
-                retry_url=reverse("job_retry", args=[job.public_id]),
+                retry_url=retry_url(job),
                 kind="failed",
             )
         )

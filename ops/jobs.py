@@ -297,6 +297,20 @@ _JOB_PAGES = {
 }
 
 
+# Kinds whose Retry goes through their own app (it re-checks locks and plans); the rest use
+# Job.retry through ops.views.job_retry.
+_JOB_RETRIES = {"enforcement.actionbatch": "enforcement_resume"}
+
+
+def retry_url(job: Job) -> str:
+    from django.urls import reverse
+
+    name = _JOB_RETRIES.get(job._meta.label_lower)
+    if name is not None:
+        return reverse(name, args=[job.pk])
+    return reverse("job_retry", args=[job.public_id])
+
+
 def job_url(job: Job) -> str:
     """Where a person sees this job; the activity page when its kind has no page of its own."""
     from django.urls import reverse

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,7 +11,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from ops import health
-from ops.jobs import JobStatus, can_cancel, cancel_queued, find_job, job_models, job_url
+from ops.jobs import (
+    JobStatus,
+    can_cancel,
+    cancel_queued,
+    find_job,
+    job_models,
+    job_url,
+    retry_url,
+)
 from ops.models import DeadLetter
 from spotify import usage
 from spotify.models import ApiCall
@@ -30,6 +39,7 @@ def activity(request):
             "url": job_url(job),
             "duration": _duration(job),
             "can_retry": job.status == JobStatus.FAILED,
+            "retry_url": retry_url(job),
             "can_cancel": can_cancel(job),
         }
         for job in jobs[:50]
@@ -58,7 +68,15 @@ def job_retry(request, job_id: str):
     job = find_job(job_id, request.user)
     if job is None:
         raise Http404("No such job.")
-    if job.retry():
+    try:
+        with transaction.atomic():
+            retried = job.retry()
+    except IntegrityError:  # its kind allows one at a time, and another is under way
+        messages.error(
+            request, f"Another {job.kind.lower()} is under way: retry once it has finished."
+        )
+        return redirect(_back(request, job))
+    if retried:
         messages.success(request, f"{job.kind} queued again.")
     else:
         messages.error(

@@ -141,3 +141,24 @@ def test_job_actions_refuse_hostile_input(client, ada):
         reverse("job_retry", args=[event.public_id]), {"next": "https://evil.example/"}
     )
     assert response["Location"] == reverse("sync_event", args=[event.pk])
+
+
+def test_retry_respects_one_job_at_a_time_and_batches_resume_through_enforcement(client, ada):
+    from playlists.models import LibraryRefresh
+
+    failed = LibraryRefresh.objects.create(
+        user=ada, status=JobStatus.FAILED, finished_at=clock.now()
+    )
+    LibraryRefresh.objects.create(user=ada, status=JobStatus.RUNNING)
+    response = client.post(reverse("job_retry", args=[failed.public_id]), follow=True)
+    assert response.status_code == 200
+    assert "Another library refresh is under way" in response.content.decode()
+    assert LibraryRefresh.objects.get(pk=failed.pk).status == JobStatus.FAILED
+
+    batch = ActionBatch.objects.create(
+        user=ada, dry_run=False, status=JobStatus.FAILED, finished_at=clock.now()
+    )
+    page = client.get(reverse("activity")).content.decode()
+    assert f'action="{reverse("enforcement_resume", args=[batch.pk])}"' in page
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert f'action="{reverse("enforcement_resume", args=[batch.pk])}"' in dashboard
