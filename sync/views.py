@@ -80,7 +80,13 @@ def _event_partial(request, event: SyncEvent, *, status: int = 200, note: str = 
 @require_GET
 @login_required
 def index(request):
-    bases = BasePlaylist.objects.filter(user=request.user).prefetch_related("children")
+    bases = list(
+        BasePlaylist.objects.filter(user=request.user)
+        .select_related("periodic_task__crontab", "periodic_task__interval")
+        .prefetch_related("children")
+    )
+    for base in bases:
+        base.next_run = schedules.next_run(base)
     running = set(
         SyncEvent.objects.filter(user=request.user, status__in=ACTIVE_STATUSES).values_list(
             "base_id", flat=True

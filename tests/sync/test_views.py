@@ -378,3 +378,10 @@ def test_same_named_playlists_show_their_owner_in_the_pickers(logged_in, user, b
     child = owned_child(user, base, rules=rules)
     editor = logged_in.get(reverse("sync_child", args=[child.pk])).content.decode()
     assert "Chill (by Ada)" in editor and "Chill (by Bob)" in editor
+
+
+def test_the_sync_page_says_when_each_scheduled_base_runs_next(logged_in, base):
+    logged_in.post(reverse("sync_base_schedule", args=[base.pk]), {"schedule": "daily"})
+    page = logged_in.get(reverse("sync")).content.decode()
+    # Daily without a chosen time: 04:<base id % 60> server time (UTC here).
+    assert re.search(rf"next <time [^>]*>\w{{3}} \d+ \w{{3}}, 04:{base.pk % 60:02d}</time>", page)
