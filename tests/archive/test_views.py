@@ -126,7 +126,7 @@ def test_stats_open_on_all_history_when_the_last_12_months_are_empty(client):
 def test_weekly_bars_start_on_the_day_chosen_in_settings(client, listener):
     from archive.models import HistoryProfile
 
-    # 2025-06-01 is a Sunday; the listener's plays are on 1–2 June.
+    # 2025-06-01 is a Sunday; the listener's plays are on 1 and 2 June.
     week = {"range": "custom", "start": "2025-05-26", "end": "2025-06-08", "by": "week"}
     page = client.get(reverse("history_stats"), week).content.decode()
     assert "w/c 26 May 2025" in page and "w/c 02 Jun 2025" in page  # Mondays

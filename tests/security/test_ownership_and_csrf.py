@@ -29,9 +29,7 @@ OWNED_OBJECTS.update(ENFORCEMENT_OWNED_OBJECTS)
 OWNED_OBJECTS.update(LIBRARY_OWNED_OBJECTS)
 OWNED_OBJECTS.update(SYNC_OWNED_OBJECTS)
 # Activity's Retry and Cancel take any kind of job by its public id.
-OWNED_OBJECTS["job_retry"] = lambda owner: {
-    "job_id": owned_event(owner, status="failed").public_id
-}
+OWNED_OBJECTS["job_retry"] = lambda owner: {"job_id": owned_event(owner, status="failed").public_id}
 OWNED_OBJECTS["job_cancel"] = lambda owner: {
     "job_id": owned_event(owner, status="queued").public_id
 }
