@@ -105,6 +105,14 @@ class ImportForm(forms.Form):
 
 class TimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(choices=())
+    # Optional so a form that only sets the zone keeps the week as it is.
+    week_start = forms.TypedChoiceField(
+        choices=[(0, "Monday"), (6, "Sunday"), (5, "Saturday")],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label="Weeks start on",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -83,6 +83,10 @@ class HistoryProfile(models.Model):
     # The zone the rollups were built in; differs from time_zone while a rebuild is pending.
     rollup_time_zone = models.CharField(max_length=64, default=default_time_zone)
     hide_blocked_artists = models.BooleanField(default=False)
+    # The first day of a week in the weekly stats charts (date.weekday(): Monday is 0).
+    week_start = models.PositiveSmallIntegerField(
+        choices=[(0, "Monday"), (6, "Sunday"), (5, "Saturday")], default=0
+    )
     # Bumped whenever plays or rollups change: the key of the cached stats pages.
     stats_version = models.PositiveIntegerField(default=0)
 
@@ -437,6 +441,7 @@ class HistorySearch(Job):
     class Meta:
         constraints = [one_active_per("user", "one_active_history_search_per_user")]
         ordering = ["-created_at"]
+        verbose_name_plural = "history searches"
 
     def __str__(self) -> str:
         return f"history search {self.pk} for {self.user_id}"

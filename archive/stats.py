@@ -86,6 +86,17 @@ def first_day(user_id: int) -> date | None:
     return DailyListening.objects.filter(user_id=user_id).aggregate(first=Min("day"))["first"]
 
 
+def default_range(user_id: int, today: date) -> str:
+    """The stats page opens on the last 12 months, unless they hold no plays while older ones
+    exist (a 2019 export just imported): then on all of it, rather than a page of zeros."""
+    recent = DailyListening.objects.filter(
+        user_id=user_id, day__gt=today - timedelta(days=365), plays__gt=0
+    )
+    if recent.exists() or not DailyListening.objects.filter(user_id=user_id).exists():
+        return "12m"
+    return "all"
+
+
 # --- charts from HourlyListening ----------------------------------------------------------------
 
 
@@ -106,9 +117,10 @@ def totals(user_id: int, period: Range) -> dict:
     return {"plays": sums["plays"] or 0, "minutes": (sums["ms"] or 0) // 60_000}
 
 
-def bucket_start(day: date, by: str) -> date:
+def bucket_start(day: date, by: str, week_start: int = 0) -> date:
+    """The first day of the bar `day` falls in; weeks start on `week_start` (Monday is 0)."""
     if by == "week":
-        return day - timedelta(days=day.weekday())
+        return day - timedelta(days=(day.weekday() - week_start) % 7)
     if by == "month":
         return day.replace(day=1)
     return day
@@ -122,16 +134,18 @@ def _next_bucket(start: date, by: str) -> date:
     return start + timedelta(days=1)
 
 
-def series(user_id: int, period: Range, by: str) -> list[tuple[date, int, int]]:
+def series(
+    user_id: int, period: Range, by: str, week_start: int = 0
+) -> list[tuple[date, int, int]]:
     """(bucket start, plays, minutes) for every bucket in the range, empty ones included."""
     per_day = _daily(user_id, period).values_list("day", "plays", "ms_played")
     buckets: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, plays, ms in per_day:
-        cell = buckets[bucket_start(day, by)]
+        cell = buckets[bucket_start(day, by, week_start)]
         cell[0] += plays
         cell[1] += ms
     out = []
-    cursor = bucket_start(period.start, by)
+    cursor = bucket_start(period.start, by, week_start)
     while cursor <= period.end:
         plays, ms = buckets.get(cursor, (0, 0))
         out.append((cursor, plays, ms // 60_000))

@@ -69,7 +69,6 @@ def overview(request):
         "active_import": ImportJob.objects.filter(
             user=request.user, status__in=["queued", "running", "paused"]
         ).first(),
-        "time_zone_form": TimeZoneForm(initial={"time_zone": profile.time_zone}),
     }
     return render(request, "archive/overview.html", context)
 
@@ -90,16 +89,21 @@ def time_zone(request):
     form = TimeZoneForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Pick a time zone from the list.")
-        return redirect("history")
+        return redirect("settings_home")
     profile = _profile(request)
     chosen = form.cleaned_data["time_zone"]
+    week_start = form.cleaned_data.get("week_start")
+    if week_start is not None and week_start != profile.week_start:
+        HistoryProfile.objects.filter(pk=profile.pk).update(week_start=week_start)
+        day = dict(form.fields["week_start"].choices)[week_start]
+        messages.success(request, f"Weekly charts now start on {day}.")
     if chosen != profile.time_zone:
         from archive.tasks import rebuild_rollups_task
 
         HistoryProfile.objects.filter(pk=profile.pk).update(time_zone=chosen)
         transaction.on_commit(lambda: rebuild_rollups_task.delay(request.user.pk))
         messages.success(request, f"History now shows {chosen} time; the stats are recounted.")
-    return redirect("history")
+    return redirect("settings_home")
 
 
 @require_GET
@@ -111,9 +115,11 @@ def stats_page(request):
     today = clock.now().astimezone(zone).date()
     if request.GET and not form.is_valid():
         return render(request, "archive/stats.html", {"form": form}, status=400)
+    widened = False
     if not request.GET:
-        form = StatsForm({"range": "12m"})
+        form = StatsForm({"range": stats.default_range(request.user.pk, today)})
         form.is_valid()
+        widened = form.cleaned_data["range"] != "12m"
     start, end = form.dates(today, stats.first_day(request.user.pk))
     period = stats.Range(start, end, zone)
     by = form.grouping(period.days)
@@ -128,13 +134,16 @@ def stats_page(request):
             end,
             today,
             by,
+            profile.week_start,
             hide_blocked and stats.blocked_artists(request.user.pk),
         )
     )
     key = "archive:stats:" + hashlib.sha256(raw_key.encode()).hexdigest()
     figures = cache.get(key) if conf.stats_cache_seconds() else None
     if figures is None:
-        figures = _stats_figures(request.user.pk, period, by, today, hide_blocked)
+        figures = _stats_figures(
+            request.user.pk, period, by, today, hide_blocked, profile.week_start
+        )
         if conf.stats_cache_seconds():
             cache.set(key, figures, conf.stats_cache_seconds())
     context = {
@@ -143,14 +152,17 @@ def stats_page(request):
         "by": by,
         "zone": zone,
         "rebuilding": profile.rollup_time_zone != profile.time_zone,
+        "widened": widened,
         **figures,
     }
     return render(request, "archive/stats.html", context)
 
 
 @csrf_exempt  # checked below, after the size: an oversized body is refused unread
-def _stats_figures(user_id: int, period, by: str, today, hide_blocked: bool) -> dict:
-    points = stats.series(user_id, period, by)
+def _stats_figures(
+    user_id: int, period, by: str, today, hide_blocked: bool, week_start: int = 0
+) -> dict:
+    points = stats.series(user_id, period, by, week_start)
     tops = stats.top_lists(user_id, period, hide_blocked=hide_blocked)
     firsts = stats.first_listens(user_id, period)
     return {

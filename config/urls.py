@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from api import pages as api_pages
 from archive import views as archive_views
@@ -16,8 +18,15 @@ urlpatterns = [
     path("history/", include("archive.urls")),
     path("activity/", ops_views.activity, name="activity"),
     path("activity/spotify/", spotify_views.usage_page, name="spotify_usage"),
+    path("activity/jobs/<str:job_id>/retry/", ops_views.job_retry, name="job_retry"),
+    path("activity/jobs/<str:job_id>/cancel/", ops_views.job_cancel, name="job_cancel"),
     path("downloads/", include("downloads.urls")),
     path("ops/", ops_views.operator, name="operator"),
+    path("ops/workers/", ops_views.operator_workers, name="operator_workers"),
+    path("settings/", views.settings_home, name="settings_home"),
+    path("settings/spotify/disconnect/", views.settings_disconnect, name="settings_disconnect"),
+    path("settings/my-data.zip", views.settings_export, name="settings_export"),
+    path("settings/delete/", views.settings_delete, name="settings_delete"),
     path("settings/api-tokens/", api_pages.tokens, name="api_tokens"),
     path("settings/api-tokens/new", api_pages.create_token, name="api_token_create"),
     path("settings/api-tokens/<int:pk>/revoke", api_pages.revoke_token, name="api_token_revoke"),
@@ -25,6 +34,12 @@ urlpatterns = [
     path("waitlist/", views.waitlist, name="waitlist"),
     path("rewind/<str:token>/", archive_views.rewind_shared, name="rewind_shared"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page says; send them to the real icon.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
+        name="favicon",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

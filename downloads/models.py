@@ -58,6 +58,9 @@ class SlskdSettings(models.Model):
     last_test_ok = models.BooleanField(null=True)
     last_version = models.CharField(max_length=40, blank=True)
 
+    class Meta:
+        verbose_name_plural = "slskd settings"
+
     def __str__(self) -> str:
         return f"slskd settings of {self.user}"
 

@@ -197,7 +197,11 @@ def add_links(request):
         messages.success(
             request,
             f"Blocked {added} new"
-            + (f"; {existing} were already on your list" if existing else "")
+            + (
+                f"; {existing} {'was' if existing == 1 else 'were'} already on your list"
+                if existing
+                else ""
+            )
             + ".",
         )
     if problems:
@@ -314,7 +318,11 @@ def allow_add(request):
         )
         added += 1
     if added:
-        messages.success(request, f"{added} kept even when a block matches them.")
+        messages.success(
+            request,
+            f"{added} {'entry' if added == 1 else 'entries'} kept even when a block matches "
+            f"{'it' if added == 1 else 'them'}.",
+        )
     if problems:
         messages.warning(request, "Not understood: " + ", ".join(problems[:10]))
     return redirect("blocklist")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from celery import current_app
@@ -128,12 +129,37 @@ def queue_lengths() -> dict[str, int | None]:
         return dict.fromkeys(QUEUES)
 
 
+WORKERS_KEY = "ops:workers-online"
+WORKERS_FRESH_SECONDS = 30
+
+
 def workers_online() -> list[str]:
+    """The workers that answer a ping. A broadcast ping waits its whole timeout for answers
+    unless it knows how many to expect, so the last answer is kept for 30 seconds and its
+    length is the next ping's `limit`: with every worker up the ping returns at once."""
     try:
-        replies = current_app.control.inspect(timeout=1.0).ping() or {}
+        known = cache.get(WORKERS_KEY)
+    except Exception:  # the cache itself is down
+        known = None
+    if known is not None and known.get("fresh_until", 0) > timezone.now().timestamp():
+        return known["workers"]
+    limit = len(known["workers"]) if known and known.get("workers") else None
+    try:
+        replies = current_app.control.inspect(timeout=1.0, limit=limit).ping() or {}
     except Exception:  # no broadcast support (filesystem broker) or broker down
         return []
-    return sorted(replies)
+    workers = sorted(replies)
+    # Not cached (the cache is down): the next page asks again.
+    with contextlib.suppress(Exception):
+        cache.set(
+            WORKERS_KEY,
+            {
+                "workers": workers,
+                "fresh_until": timezone.now().timestamp() + WORKERS_FRESH_SECONDS,
+            },
+            timeout=86400,
+        )
+    return workers
 
 
 def tasks_per_minute(kind: str, minutes: int = 5) -> float:

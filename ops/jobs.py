@@ -278,3 +278,76 @@ class Job(models.Model):
         if claimed:
             self.refresh_from_db()
         return bool(claimed)
+
+
+# The page that shows each kind of job, by model label. Names, not imports: ops sits below the
+# product apps and must not import them. Jobs whose own page is only a progress partial link to
+# the page that hosts it.
+_JOB_PAGES = {
+    "sync.syncevent": lambda job: ("sync_event", [job.pk]),
+    "enforcement.actionbatch": lambda job: ("enforcement_batch", [job.pk]),
+    "archive.importjob": lambda job: ("history_import_job", [job.pk]),
+    "archive.historysearch": lambda job: ("history_unmatched", []),
+    "playlists.libraryrefresh": lambda job: ("library", []),
+    "playlists.enrichment": lambda job: ("library", []),
+    "playlists.playlistimport": lambda job: ("library_import_detail", [job.pk]),
+    "downloads.downloadrun": lambda job: (
+        ("downloads:playlist", [job.playlist_id]) if job.playlist_id else ("downloads:index", [])
+    ),
+}
+
+
+# Kinds whose Retry goes through their own app (it re-checks locks and plans); the rest use
+# Job.retry through ops.views.job_retry.
+_JOB_RETRIES = {"enforcement.actionbatch": "enforcement_resume"}
+
+
+def retry_url(job: Job) -> str:
+    from django.urls import reverse
+
+    name = _JOB_RETRIES.get(job._meta.label_lower)
+    if name is not None:
+        return reverse(name, args=[job.pk])
+    return reverse("job_retry", args=[job.public_id])
+
+
+def job_url(job: Job) -> str:
+    """Where a person sees this job; the activity page when its kind has no page of its own."""
+    from django.urls import reverse
+
+    page = _JOB_PAGES.get(job._meta.label_lower)
+    if page is None:
+        return reverse("activity")
+    name, args = page(job)
+    return reverse(name, args=args)
+
+
+def cancel_queued(job: Job) -> bool:
+    """Cancel a job no worker has claimed yet (a conditional UPDATE: a worker that claims it
+    first wins, and the job then runs to its end). Running jobs are not cancelled from here:
+    each kind stops at its own checkpoints, through its own page."""
+    moved = (
+        type(job)
+        .objects.filter(pk=job.pk, status=JobStatus.QUEUED)
+        .update(status=JobStatus.CANCELLED, finished_at=clock.now())
+    )
+    if moved:
+        job.refresh_from_db()
+    return bool(moved)
+
+
+def can_cancel(job: Job) -> bool:
+    # A dry-run plan waits for its person, who discards it on its own page.
+    return job.status == JobStatus.QUEUED and not getattr(job, "dry_run", False)
+
+
+JOB_FINISHED_EVENT = "tk-job-finished"
+
+
+def announce_if_finished(request, response, job: Job):
+    """The last poll of a job that ended (a finished job's progress partial stops polling)
+    tells the page, through HTMX's HX-Trigger header, so the parts that show its results
+    (`hx-trigger="tk-job-finished from:body"`) fetch themselves again, in this tab too."""
+    if getattr(request, "htmx", False) and not job.is_active:
+        response["HX-Trigger"] = JOB_FINISHED_EVENT
+    return response

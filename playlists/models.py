@@ -407,6 +407,7 @@ class LibraryRefresh(Job):
     class Meta:
         constraints = [one_active_per("user", "one_active_refresh_per_user")]
         ordering = ["-created_at"]
+        verbose_name_plural = "library refreshes"
 
     def __str__(self) -> str:
         return f"library refresh {self.pk} for {self.user_id}"

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from ops.jobs import announce_if_finished
 from playlists import exports, history, library
 from playlists.enrichment import accept_review, reject_review, start_enrichment
 from playlists.genres import ATTRIBUTION, ATTRIBUTION_URL
@@ -68,6 +69,8 @@ def index(request):
     }
     if request.htmx and request.htmx.target == "track-table":
         return render(request, "playlists/library.html#track-table", context)
+    if request.htmx and request.GET.get("part") in ("overview", "playlists"):
+        return render(request, f"playlists/library.html#{request.GET['part']}", context)
     return render(request, "playlists/library.html", context)
 
 
@@ -110,7 +113,8 @@ def job_progress(request, kind: str, pk: int):
         raise Http404
     job = get_object_or_404(model, pk=pk, user=request.user)
     poll_url = reverse("library_job", args=[kind, job.pk])
-    return render(request, "ops/progress.html", {"job": job, "poll_url": poll_url})
+    response = render(request, "ops/progress.html", {"job": job, "poll_url": poll_url})
+    return announce_if_finished(request, response, job)
 
 
 @require_GET

@@ -14,11 +14,16 @@ from core import clock
 from spotify import pacing, shares, state
 from spotify.models import ApiCall, ApiCallDay
 
+FORECAST_AFTER = timedelta(hours=4)
+
 
 @dataclass(frozen=True)
 class Usage:
     used_today: int
     budget: int
+    # Today's calls at today's pace so far; before FORECAST_AFTER into the (UTC) day the pace
+    # says nothing (4 calls in 30 minutes is not "about 190 by midnight"), so it is just the
+    # calls so far and `forecast_ready` is False.
     projected_today: int
     rate_limited_today: int
     pause: state.Pause | None
@@ -32,6 +37,7 @@ class Usage:
     people: list[dict]  # shares.household(): each person's background use and share today
     share: int  # one person's background calls a day
     reserve: int  # kept for clicks
+    forecast_ready: bool = False
 
     @property
     def budget_percent(self) -> int:
@@ -106,11 +112,13 @@ def summary(days: int = 7) -> Usage:
         .order_by("-calls")[:20]
     )
     used = state.calls_today(app)
-    elapsed = max((now - today).total_seconds(), 60.0)
+    elapsed = (now - today).total_seconds()
+    forecast_ready = elapsed >= FORECAST_AFTER.total_seconds()
     return Usage(
         used_today=used,
         budget=settings.SPOTIFY_DAILY_BUDGET,
-        projected_today=int(used * 86400 / elapsed),
+        projected_today=int(used * 86400 / elapsed) if forecast_ready else used,
+        forecast_ready=forecast_ready,
         rate_limited_today=sum(e["limited"] for e in endpoints),
         pause=state.current_pause(app),
         breaker=state.breaker(app),

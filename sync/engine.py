@@ -617,12 +617,14 @@ def _summary(result: SyncResult) -> str:
         r for r in result.children.values() if r.outcome in (Outcome.CREATED, Outcome.UPDATED)
     ]
     if not result.base_read and not changed:
-        return f"Nothing changed ({result.calls} Spotify call)"
+        return f"Nothing changed ({result.calls} Spotify call{'' if result.calls == 1 else 's'})"
     added = sum(r.added for r in result.children.values())
     removed = sum(r.removed for r in result.children.values())
     return (
-        f"{len(changed)} of {len(result.children)} playlists updated: +{added} −{removed} "
-        f"tracks, {result.calls} Spotify calls"
+        f"{len(changed)} of {len(result.children)} playlist"
+        f"{'' if len(result.children) == 1 else 's'} updated: +{added} −{removed} "
+        f"track{'' if added + removed == 1 else 's'}, "
+        f"{result.calls} Spotify call{'' if result.calls == 1 else 's'}"
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 
+from playlists import pickers
 from playlists.models import Playlist
 from sync.models import BasePlaylist, ChildPlaylist, Schedule
 from sync.schedules import ScheduleError, parse_crontab
@@ -19,7 +20,17 @@ class AddBaseForm(forms.Form):
             Playlist.objects.filter(user=user)
             .filter(Q(is_owner=True) | Q(collaborative=True))
             .exclude(spotify_id__in=taken)
-            .order_by("name")
+            .order_by("name", "owner_name")
+        )
+        # Same-named playlists show their owner, so the two “Chill”s can be told apart.
+        duplicated = pickers.duplicated_names(
+            self.fields["playlist"].queryset.values_list("name", flat=True)
+        )
+        self.fields["playlist"].label_from_instance = lambda playlist: pickers.picker_label(
+            playlist.name,
+            playlist.owner_name,
+            playlist.owner_id,
+            playlist.name.casefold() in duplicated,
         )
 
     def clean_playlist(self):
@@ -35,8 +46,13 @@ class AddBaseForm(forms.Form):
 class ScheduleForm(forms.ModelForm):
     class Meta:
         model = BasePlaylist
-        fields = ["schedule", "crontab"]
-        help_texts = {"crontab": "minute hour day-of-month month day-of-week, e.g. 15 6 * * 1-5"}
+        fields = ["schedule", "daily_at", "crontab"]
+        labels = {"schedule": "Sync", "daily_at": "Daily at", "crontab": "Crontab (custom)"}
+        help_texts = {
+            "daily_at": "your local time; empty: around 4 a.m. server time",
+            "crontab": "minute hour day-of-month month day-of-week, e.g. 15 6 * * 1-5",
+        }
+        widgets = {"daily_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
 
     def clean(self):
         data = super().clean()

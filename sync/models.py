@@ -61,6 +61,9 @@ class BasePlaylist(SoftDeletable):
     name = models.TextField()
     schedule = models.CharField(max_length=8, choices=Schedule.choices, default=Schedule.MANUAL)
     crontab = models.CharField(max_length=100, blank=True)  # "m h dom mon dow" when custom
+    # When a Daily sync runs, in the person's time zone; empty: 04:mm server time, mm spread
+    # by the base's id.
+    daily_at = models.TimeField(null=True, blank=True)
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask",
         null=True,

@@ -63,6 +63,12 @@ def crontab_fields(base: BasePlaylist) -> dict[str, str] | None:
     if base.schedule == Schedule.HOURLY:
         return {"minute": spread, "hour": "*", **_every_day()}
     if base.schedule == Schedule.DAILY:
+        if base.daily_at is not None:
+            return {
+                "minute": str(base.daily_at.minute),
+                "hour": str(base.daily_at.hour),
+                **_every_day(),
+            }
         return {"minute": spread, "hour": "4", **_every_day()}
     if base.schedule == Schedule.CUSTOM:
         return parse_crontab(base.crontab)
@@ -84,7 +90,7 @@ def apply_schedule(base: BasePlaylist) -> PeriodicTask | None:
     if fields is None:
         remove_schedule(base)
         return None
-    schedule, _ = CrontabSchedule.objects.get_or_create(**fields, timezone=settings.TIME_ZONE)
+    schedule, _ = CrontabSchedule.objects.get_or_create(**fields, timezone=schedule_zone(base))
     task, _ = PeriodicTask.objects.update_or_create(
         name=task_name(base),
         defaults={
@@ -101,6 +107,36 @@ def apply_schedule(base: BasePlaylist) -> PeriodicTask | None:
         BasePlaylist.objects.filter(pk=base.pk).update(periodic_task=task)
         base.periodic_task = task
     return task
+
+
+def schedule_zone(base: BasePlaylist) -> str:
+    """A daily time the person picked is in their own zone; the rest in the server's."""
+    if base.schedule == Schedule.DAILY and base.daily_at is not None:
+        from archive.models import HistoryProfile
+
+        zone = (
+            HistoryProfile.objects.filter(user_id=base.user_id)
+            .values_list("time_zone", flat=True)
+            .first()
+        )
+        return zone or settings.TIME_ZONE
+    return settings.TIME_ZONE
+
+
+def next_run(base: BasePlaylist, now=None):
+    """When beat next runs the base's sync (None when it has no schedule), to the second."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    task = base.periodic_task
+    if task is None or not task.enabled or task.schedule is None:
+        return None
+    now = now or timezone.now()
+    last = task.last_run_at or task.date_changed
+    moment = now + task.schedule.remaining_estimate(last)
+    # remaining_estimate reads its own "now", microseconds after ours: 04:00:59.9998 is 04:01.
+    return max((moment + timedelta(microseconds=500_000)).replace(microsecond=0), now)
 
 
 def remove_schedule(base: BasePlaylist) -> None:

@@ -14,11 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ops import confirm, trash
 from ops.jobs import ACTIVE_STATUSES
+from playlists import pickers
 from playlists.models import Playlist
 from sync import child_templates, editor, schedules
 from sync.forms import AddBaseForm, ChildSettingsForm, NewChildForm, ScheduleForm
@@ -71,7 +73,14 @@ def _refused(request, error: SyncRunning, back: str):
 
 
 def _event_partial(request, event: SyncEvent, *, status: int = 200, note: str = ""):
-    return render(request, "sync/event.html#event", {"event": event, "note": note}, status=status)
+    response = render(
+        request, "sync/event.html#event", {"event": event, "note": note}, status=status
+    )
+    if status in (202, 409) or not event.is_active:
+        # A sync started, or this is the last poll of one that ended (a finished run's partial
+        # stops polling): the parts of the page that depend on the lock refresh themselves.
+        response["HX-Trigger"] = "tk-sync-changed"
+    return response
 
 
 # --- the Sync page ------------------------------------------------------------------------------
@@ -80,7 +89,13 @@ def _event_partial(request, event: SyncEvent, *, status: int = 200, note: str = 
 @require_GET
 @login_required
 def index(request):
-    bases = BasePlaylist.objects.filter(user=request.user).prefetch_related("children")
+    bases = list(
+        BasePlaylist.objects.filter(user=request.user)
+        .select_related("periodic_task__crontab", "periodic_task__interval")
+        .prefetch_related("children")
+    )
+    for base in bases:
+        base.next_run = schedules.next_run(base)
     running = set(
         SyncEvent.objects.filter(user=request.user, status__in=ACTIVE_STATUSES).values_list(
             "base_id", flat=True
@@ -138,11 +153,15 @@ def base_add(request):
 @require_POST
 @login_required
 def sync_all(request):
-    started = 0
+    started = running = 0
     for base in BasePlaylist.objects.filter(user=request.user):
         _, created = start_sync(base, trigger=Trigger.ALL)
         started += created
-    messages.success(request, f"{started} syncs started; the others were already running.")
+        running += not created
+    text = f"{started} sync{pluralize(started)} started" if started else "No sync started"
+    if running:
+        text += f"; {running} {'was' if running == 1 else 'were'} already running"
+    messages.success(request, text + ".")
     return redirect("sync")
 
 
@@ -156,13 +175,23 @@ def base_detail(request, pk: int):
     context = {
         "base": base,
         "children": base.children.all(),
-        "event": base.events.first(),
         "running": base.sync_running,
-        "schedule_form": ScheduleForm(instance=base),
-        "new_child_form": NewChildForm(),
-        "child_templates": child_templates.TEMPLATES,
     }
-    return render(request, "sync/base.html", context)
+    part = request.GET.get("part")
+    if request.htmx and part in ("lock", "children"):
+        return render(request, f"sync/base.html#{part}", context)
+    return _base_page(request, base, context, ScheduleForm(instance=base))
+
+
+def _base_page(request, base, context, schedule_form, status=200):
+    context.update(
+        event=base.events.first(),
+        schedule_form=schedule_form,
+        new_child_form=NewChildForm(),
+        child_templates=child_templates.TEMPLATES,
+        next_run=schedules.next_run(base),
+    )
+    return render(request, "sync/base.html", context, status=status)
 
 
 @require_POST
@@ -172,10 +201,15 @@ def base_schedule(request, pk: int):
     back = reverse("sync_base", args=[base.pk])
     form = ScheduleForm(request.POST, instance=base)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(back)
+        # The page again, with what was typed and why it was refused (not a redirect that
+        # would put the old schedule back in the fields).
+        base.refresh_from_db()
+        context = {
+            "base": base,
+            "children": base.children.all(),
+            "running": base.sync_running,
+        }
+        return _base_page(request, base, context, form, status=400)
     try:
         with transaction.atomic():
             locked_base(base.pk)
@@ -320,8 +354,10 @@ def child_from_template(request, pk: int):
 
 
 def _playlist_choices(user) -> list[tuple[str, str]]:
-    return list(
-        Playlist.objects.filter(user=user).order_by("name").values_list("spotify_id", "name")
+    return pickers.labelled(
+        Playlist.objects.filter(user=user)
+        .order_by("name", "owner_name")
+        .values_list("spotify_id", "name", "owner_name", "owner_id")
     )
 
 

@@ -4,7 +4,16 @@ from django.urls import reverse
 from sandbox.spotify.models import SandboxUser
 from spotify.models import Connection
 
-PRIVATE_PAGES = ["dashboard", "library", "sync", "blocklist", "history", "activity"]
+PRIVATE_PAGES = [
+    "dashboard",
+    "library",
+    "sync",
+    "blocklist",
+    "history",
+    "activity",
+    "settings_home",
+    "settings_delete",
+]
 
 
 @pytest.mark.django_db
@@ -30,9 +39,9 @@ def test_the_dashboard_shows_the_sections_and_only_the_users_own_name(client, dj
     django_user_model.objects.create(username="mallory")
     client.force_login(ada)
     page = client.get("/dashboard/").content.decode()
-    for label in ("Library", "Sync", "Blocklist", "History", "Activity"):
+    for label in ("Library", "Sync", "Blocklist", "History", "Downloads", "Activity"):
         assert f">{label}<" in page
-    assert "Coming soon" in page
+    assert "Coming soon" not in page
     assert "mallory" not in page
     assert "X-CSRFToken" in page  # htmx carries the CSRF header from <body>
 
@@ -88,3 +97,11 @@ def test_healthz_answers_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] is True
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    page = client.get("/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in page

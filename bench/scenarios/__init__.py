@@ -7,6 +7,7 @@ from bench.scenarios import (  # noqa: F401
     gateway,
     household,
     library,
+    pages,
     sync,
 )
 
@@ -30,6 +31,7 @@ ORDER = [
     "history_rules_preview_1m",
     "household_day",
     "sync_memory_10k_20_children",
+    "ops_page",
     "baseline_sync_wipe_and_replace",
     "baseline_library_remove_per_item_1k",
 ]

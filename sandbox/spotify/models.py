@@ -397,5 +397,8 @@ class FaultSettings(models.Model):
     generation = models.CharField(max_length=32)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name_plural = "fault settings"
+
     def __str__(self) -> str:
         return f"sandbox faults {self.knobs}"

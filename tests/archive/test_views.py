@@ -95,3 +95,49 @@ def test_an_unknown_time_zone_is_refused(client, listener):
 
     client.post(reverse("history_time_zone"), {"time_zone": "Mars/Olympus_Mons"})
     assert HistoryProfile.objects.get(user=listener).time_zone == "Europe/Berlin"
+
+
+def test_stats_open_on_all_history_when_the_last_12_months_are_empty(client):
+    from core import clock
+
+    user = make_user("old-timer")
+    old = [
+        extended_record(n % 3, datetime(2019, 3, 1, 12, tzinfo=UTC) + timedelta(hours=n))
+        for n in range(9)
+    ]
+    run_import_job(
+        claim(create_job(user, [json_upload("Streaming_History_Audio_2019.json", old)]).pk)
+    )
+    client.force_login(user)
+    page = client.get(reverse("history_stats")).content.decode()
+    assert "Nothing was played in the last 12 months" in page
+    assert '<option value="all" selected>' in page
+    assert "1 Mar 2019" in page
+    # With a recent play the page opens on the last 12 months as before.
+    recent = [extended_record(1, clock.now() - timedelta(days=2))]
+    run_import_job(
+        claim(create_job(user, [json_upload("Streaming_History_Audio_2026.json", recent)]).pk)
+    )
+    page = client.get(reverse("history_stats")).content.decode()
+    assert "Nothing was played in the last 12 months" not in page
+    assert '<option value="12m" selected>' in page
+
+
+def test_weekly_bars_start_on_the_day_chosen_in_settings(client, listener):
+    from archive.models import HistoryProfile
+
+    # 2025-06-01 is a Sunday; the listener's plays are on 1 and 2 June.
+    week = {"range": "custom", "start": "2025-05-26", "end": "2025-06-08", "by": "week"}
+    page = client.get(reverse("history_stats"), week).content.decode()
+    assert "w/c 26 May 2025" in page and "w/c 02 Jun 2025" in page  # Mondays
+    response = client.post(
+        reverse("history_time_zone"), {"time_zone": "Europe/Berlin", "week_start": "6"}
+    )
+    assert response["Location"] == reverse("settings_home")
+    assert HistoryProfile.objects.get(user=listener).week_start == 6
+    page = client.get(reverse("history_stats"), week).content.decode()
+    assert "w/c 25 May 2025" in page and "w/c 01 Jun 2025" in page  # Sundays
+    assert "w/c 26 May 2025" not in page
+    # A hostile value is refused and changes nothing.
+    client.post(reverse("history_time_zone"), {"time_zone": "Europe/Berlin", "week_start": "9"})
+    assert HistoryProfile.objects.get(user=listener).week_start == 6

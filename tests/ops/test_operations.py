@@ -311,3 +311,31 @@ def test_the_operator_page_says_which_of_worker_and_beat_is_late(admin_client):
     page = admin_client.get("/ops/").content.decode()
     assert "Worker: ok, last took work" in page
     assert "Beat: LATE, last tick 9" in page
+
+
+def test_the_workers_line_loads_after_the_operator_page_and_is_for_staff_only(
+    client, django_user_model, admin_client
+):
+    page = admin_client.get("/ops/").content.decode()
+    assert 'hx-get="/ops/workers/"' in page and 'hx-trigger="load"' in page
+    fragment = admin_client.get("/ops/workers/").content.decode()
+    assert fragment.startswith('<p id="ops-workers">Workers online:')
+    client.force_login(django_user_model.objects.create(username="ada"))
+    assert client.get("/ops/workers/").status_code == 302
+
+
+def test_admin_names_every_kind_of_row_in_a_proper_plural():
+    """No "Library refreshs" or "Slskd settingss": English plurals of our own models."""
+    import re
+
+    from django.contrib import admin
+
+    ours = ("spotify", "sandbox", "ops", "api", "playlists", "sync", "enforcement", "archive")
+    ours += ("downloads",)
+    wrong = [
+        f"{model._meta.label}: {model._meta.verbose_name_plural}"
+        for model in admin.site._registry
+        if model._meta.app_label in ours
+        and re.search(r"(ss|sh|ch|x)s$|settingss$", str(model._meta.verbose_name_plural))
+    ]
+    assert wrong == []

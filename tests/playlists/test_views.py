@@ -211,3 +211,30 @@ def test_track_and_playlist_pages_offer_downloads_and_blocking(client, django_us
     assert f'id="block-track-{track.pk}"' in track_page  # the blocklist's Block button
     playlist_page = client.get(reverse("library_playlist", args=[playlist.pk])).content.decode()
     assert reverse("downloads:playlist", args=[playlist.pk]) in playlist_page
+
+
+@pytest.mark.django_db
+def test_the_last_poll_of_a_refresh_tells_the_page_and_the_counts_redraw(client, django_user_model):
+    from ops.jobs import JobStatus
+    from playlists.models import LibraryRefresh, Playlist
+
+    user = django_user_model.objects.create(username="ada")
+    client.force_login(user)
+    job = LibraryRefresh.objects.create(user=user, status=JobStatus.RUNNING)
+    url = reverse("library_job", args=["refresh", job.pk])
+    page = client.get(reverse("library")).content.decode()
+    assert 'hx-trigger="tk-job-finished from:body"' in page
+    assert "0 playlists" in page
+
+    running = client.get(url, HTTP_HX_REQUEST="true")
+    assert "HX-Trigger" not in running
+    LibraryRefresh.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED)
+    Playlist.objects.create(user=user, spotify_id="p1", name="Fresh", listed_at=job.created_at)
+    finished = client.get(url, HTTP_HX_REQUEST="true")
+    assert finished["HX-Trigger"] == "tk-job-finished"
+
+    overview = client.get(reverse("library"), {"part": "overview"}, HTTP_HX_REQUEST="true")
+    assert overview.content.decode().lstrip().startswith('<div id="library-overview"')
+    assert "1 playlist ·" in overview.content.decode()
+    table = client.get(reverse("library"), {"part": "playlists"}, HTTP_HX_REQUEST="true")
+    assert "Fresh" in table.content.decode() and "<html" not in table.content.decode()

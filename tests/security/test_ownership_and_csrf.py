@@ -19,6 +19,7 @@ from tests.enforcement.factories import OWNED_OBJECTS as ENFORCEMENT_OWNED_OBJEC
 from tests.playlists.factories import OWNED_OBJECTS as LIBRARY_OWNED_OBJECTS
 from tests.security.urls import PUBLIC_NAMES, own_routes
 from tests.sync.factories import OWNED_OBJECTS as SYNC_OWNED_OBJECTS
+from tests.sync.factories import owned_event
 
 # route name → factory(owner) → URL kwargs for an object `owner` owns.
 OWNED_OBJECTS: dict = {"history_import_job": owned_import_job}
@@ -43,6 +44,11 @@ OWN_DATA_ROUTES: dict = {
     "history_rewind_month": lambda owner: {"year": 2025, "month": 1},
     "history_rewind_share": lambda owner: {"year": 2025},
     "history_rewind_share_month": lambda owner: {"year": 2025, "month": 1},
+}
+# Activity's Retry and Cancel take any kind of job by its public id.
+OWNED_OBJECTS["job_retry"] = lambda owner: {"job_id": owned_event(owner, status="failed").public_id}
+OWNED_OBJECTS["job_cancel"] = lambda owner: {
+    "job_id": owned_event(owner, status="queued").public_id
 }
 
 

@@ -16,7 +16,7 @@ FOREIGN_PREFIXES = (
     "sandbox-musicbrainz/",
     "static/",
 )
-PUBLIC_NAMES = {"landing", "healthz", "waitlist"}
+PUBLIC_NAMES = {"landing", "healthz", "waitlist", "favicon"}
 
 
 @dataclass(frozen=True)

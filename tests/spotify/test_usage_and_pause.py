@@ -51,3 +51,26 @@ def test_the_banner_says_until_when_spotify_is_paused_and_why(
 
 def test_the_usage_page_needs_a_login(client):
     assert client.get("/activity/spotify/").status_code == 302
+
+
+def test_the_forecast_waits_until_the_day_has_a_pace(client, django_user_model, settings):
+    """31 minutes after midnight, 260 calls are not "about 12,000 by midnight"."""
+    from datetime import UTC, datetime
+
+    fake = clock.FakeClock(datetime(2026, 11, 24, 0, 31, tzinfo=UTC))
+    clock.use(fake)
+    try:
+        settings.SPOTIFY_DAILY_BUDGET = 15000
+        client.force_login(django_user_model.objects.create(username="ada"))
+        for _ in range(260):
+            ledger_row()
+        page = client.get("/activity/spotify/").content.decode()
+        assert "too early in the day (UTC) for a forecast" in page
+        assert "on course for" not in page
+        fake.advance(11 * 3600 + 29 * 60)  # noon: 260 calls in 12 hours → about 520 by midnight
+        state.forget()
+        page = client.get("/activity/spotify/").content.decode()
+        assert "on course for about 520 by midnight UTC" in page
+    finally:
+        state.forget()  # while the fake day is "today": its cached count goes too
+        clock.reset()

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from ops.jobs import JobStatus
+from playlists.models import Playlist
 from sync.models import BasePlaylist, ChildPlaylist, Schedule, SyncEvent
+from tests.sync.conftest import cond
 from tests.sync.factories import (
     catalog_track,
     mirrored_playlist,
@@ -232,8 +234,29 @@ def test_a_crontab_that_runs_too_often_is_refused(logged_in, base):
         {"schedule": "custom", "crontab": "* * * * *"},
         follow=True,
     )
-    assert "at most 48" in response.content.decode()
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "at most 48" in page
+    assert 'value="* * * * *"' in page  # what was typed stays in the field
+    assert re.search(r'<option value="custom" selected>', page)
     assert not PeriodicTask.objects.filter(name=f"sync-base-{base.pk}").exists()
+
+
+def test_a_daily_sync_runs_at_the_time_picked_in_the_persons_zone(logged_in, base):
+    from archive.models import HistoryProfile
+
+    HistoryProfile.objects.create(user=base.user, time_zone="America/New_York")
+    page = logged_in.get(reverse("sync_base", args=[base.pk])).content.decode()
+    assert "No scheduled runs" in page
+    logged_in.post(
+        reverse("sync_base_schedule", args=[base.pk]), {"schedule": "daily", "daily_at": "07:30"}
+    )
+    task = PeriodicTask.objects.get(name=f"sync-base-{base.pk}")
+    assert (task.crontab.minute, task.crontab.hour) == ("30", "7")
+    assert str(task.crontab.timezone) == "America/New_York"
+    page = logged_in.get(reverse("sync_base", args=[base.pk])).content.decode()
+    assert re.search(r"Next run: <strong><time [^>]*>\w{3} \d+ \w{3}, 07:30</time>", page), page
+    assert 'value="07:30"' in page
 
 
 def test_a_failed_sync_shows_its_error_and_retry_starts_a_new_one(
@@ -330,3 +353,35 @@ def test_the_generic_job_retry_refuses_while_another_sync_of_the_base_runs(
         assert failed.retry() is True
     assert SyncEvent.objects.get(pk=failed.pk).status == JobStatus.QUEUED
     assert len(callbacks) == 1  # sync.tasks.sync_task, sent after the commit
+
+
+def test_sync_all_counts_in_words_that_agree(logged_in, base, django_capture_on_commit_callbacks):
+    second = owned_base(base.user)
+    with django_capture_on_commit_callbacks():
+        page = logged_in.post(reverse("sync_all"), follow=True).content.decode()
+    assert "2 syncs started." in page
+    SyncEvent.objects.filter(base=second).delete()
+    with django_capture_on_commit_callbacks():
+        page = logged_in.post(reverse("sync_all"), follow=True).content.decode()
+    assert "1 sync started; 1 was already running." in page
+
+
+def test_same_named_playlists_show_their_owner_in_the_pickers(logged_in, user, base):
+    mine = mirrored_playlist(user, [], name="Chill")
+    theirs = mirrored_playlist(user, [], name="Chill", owner=False)
+    Playlist.objects.filter(pk=mine.pk).update(owner_name="Ada")
+    Playlist.objects.filter(pk=theirs.pk).update(owner_name="Bob", collaborative=True)
+    page = logged_in.get(reverse("sync")).content.decode()
+    assert "Chill (by Ada)" in page and "Chill (by Bob)" in page
+    assert "Everything (by" not in page  # a unique name stays as it is
+    rules = {"kind": "group", "match": "all", "rules": [cond("in_playlist", "is", mine.spotify_id)]}
+    child = owned_child(user, base, rules=rules)
+    editor = logged_in.get(reverse("sync_child", args=[child.pk])).content.decode()
+    assert "Chill (by Ada)" in editor and "Chill (by Bob)" in editor
+
+
+def test_the_sync_page_says_when_each_scheduled_base_runs_next(logged_in, base):
+    logged_in.post(reverse("sync_base_schedule", args=[base.pk]), {"schedule": "daily"})
+    page = logged_in.get(reverse("sync")).content.decode()
+    # Daily without a chosen time: 04:<base id % 60> server time (UTC here).
+    assert re.search(rf"next <time [^>]*>\w{{3}} \d+ \w{{3}}, 04:{base.pk % 60:02d}</time>", page)
