@@ -105,7 +105,7 @@ def index(request):
         "bases": bases,
         "running": running,
         "add_form": AddBaseForm(request.user),
-        "has_liked_base": bases.filter(source=BaseSource.LIKED).exists(),
+        "has_liked_base": any(base.is_liked_songs for base in bases),
         "events": SyncEvent.objects.filter(user=request.user).select_related("base")[:10],
         "deleted_bases": trash.deleted(BasePlaylist.all_objects.filter(user=request.user)),
         # Children removed on their own (a deleted base's children come back with it).
