@@ -139,7 +139,7 @@ def worker_process(
         **({"SITE_URL": site_url} if site_url else {}),
         **(env or {}),
     }
-    log = (ROOT / "var" / f"test-worker-{name}.log").open("a")
+    log = (Path(settings.VAR_DIR) / f"test-worker-{name}.log").open("a")
     process = subprocess.Popen(
         [
             sys.executable,
