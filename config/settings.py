@@ -248,6 +248,9 @@ SPOTIFY_DAILY_BUDGET = env_int("SPOTIFY_DAILY_BUDGET", 1000, minimum=1)
 SPOTIFY_SHORT_WAIT_SECONDS = env_int("SPOTIFY_SHORT_WAIT_SECONDS", 10, minimum=0)
 SPOTIFY_TIMEOUT_SECONDS = env_float("SPOTIFY_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 ROLLBACK_DAYS = env_int("ROLLBACK_DAYS", 30, minimum=1)  # enforcement batches stay undoable
+# A job silent for this many of its kind's heartbeat intervals lost its worker (or, queued, its
+# message): ops.jobs' rescue re-sends it and the next worker takes it over (ops.jobs.Job).
+JOBS_LOST_AFTER_HEARTBEATS = env_float("JOBS_LOST_AFTER_HEARTBEATS", 4.0, minimum=0.001)
 
 # --- Listening archive ----------------------------------------------------------------------------
 
@@ -294,12 +297,12 @@ CELERY_BEAT_SCHEDULE = {
     "enforcement-sweep": {"task": "enforcement.tasks.enforcement_sweep", "schedule": 300.0},
     "downloads-sweep": {"task": "downloads.tasks.sweep", "schedule": 60.0},
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
-    "fail-stale-syncs": {"task": "sync.tasks.fail_stale_syncs_task", "schedule": 300.0},
-    "resend-lost-jobs": {"task": "ops.tasks.resend_lost_jobs", "schedule": 300.0},
+    # Every job kind's rescue (ops.jobs): lost workers and lost messages, one sweep for all.
+    "resend-lost-jobs": {"task": "ops.tasks.resend_lost_jobs", "schedule": 60.0},
 }
-# Where each task runs: `interactive` (a person is waiting), `default`, `bulk` (background
-# refreshes, imports, polls, enrichment, enforcement batches). One worker can serve all three;
-# the Procfile's does.
+# Where each task runs (here only: tasks and senders name no queue): `interactive` (a person is
+# waiting), `default`, `bulk` (background refreshes, imports, polls, enrichment, enforcement
+# batches). One worker can serve all three; the Procfile's does.
 CELERY_TASK_ROUTES = {
     "playlists.tasks.refresh_library_task": {"queue": "bulk"},
     "playlists.tasks.enrich_task": {"queue": "bulk"},
@@ -312,6 +315,8 @@ CELERY_TASK_ROUTES = {
     "archive.tasks.run_import": {"queue": "bulk"},
     "archive.tasks.run_history_search": {"queue": "bulk"},
     "archive.tasks.rebuild_rollups_task": {"queue": "bulk"},
+    # A person is waiting for the search results.
+    "downloads.tasks.pump_searches": {"queue": "interactive"},
     "downloads.tasks.*": {"queue": "default"},
     "config.tasks.*": {"queue": "default"},
     "ops.tasks.*": {"queue": "default"},

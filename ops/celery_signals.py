@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback as tb
 
-from celery.signals import task_failure, task_retry, task_success
+from celery.signals import task_failure, task_retry, task_success, worker_ready
 from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
@@ -68,3 +68,19 @@ def dead_letter(
         letter.last_failed_at = now
         letter.error = f"{type(exception).__name__}: {exception}"[:5000]
         letter.save(update_fields=["attempts", "last_failed_at", "error"])
+
+
+@worker_ready.connect
+def rescue_at_worker_start(sender=None, **kwargs) -> None:
+    """A worker that starts may be the replacement of one that died mid-job: rescue lost jobs
+    now rather than at the next beat (ops.tasks.rescue_lost_jobs)."""
+    from ops.tasks import rescue_lost_jobs
+
+    close_old_connections()
+    try:
+        rescued = rescue_lost_jobs()
+    except Exception:  # a worker must start even when the database is not there yet
+        logger.warning("could not look for lost jobs at worker start", exc_info=True)
+        return
+    if rescued:
+        logger.info("rescued %s lost jobs at worker start", rescued)

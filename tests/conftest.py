@@ -115,6 +115,9 @@ def worker_process(name: str = "worker", *, site_url: str | None = None, env: di
     Redis, a PGAPPNAME that tells its database connections apart). Yields the Popen; stopping
     it is the caller's choice (SIGKILL mid-job) or ours at exit."""
     worker_env = {
+        # A test cannot wait minutes for a dead worker's job to be called lost: a job silent
+        # for a twentieth of its kind's heartbeat interval (1.5 s for most) is taken over.
+        "JOBS_LOST_AFTER_HEARTBEATS": "0.05",
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "TUNEKEEPER_USE_TEST_DATABASE": "1",
@@ -159,6 +162,23 @@ def worker_process(name: str = "worker", *, site_url: str | None = None, env: di
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         log.close()
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """What the broker would receive, without publishing it: every task sent (by `.delay()`,
+    `apply_async` or by name) as (task name, args, queue), the queue as CELERY_TASK_ROUTES
+    routes it. Celery's own `send_task` is replaced, nothing of ours."""
+    from celery import Celery
+
+    sent: list[tuple[str, list, str]] = []
+
+    def send_task(self, name, args=None, kwargs=None, **options):
+        route = self.amqp.router.route(dict(options), name, args, kwargs)
+        sent.append((name, list(args or []), route["queue"].name))
+
+    monkeypatch.setattr(Celery, "send_task", send_task)
+    return sent
 
 
 @pytest.fixture

@@ -97,17 +97,14 @@ def test_filtering_over_htmx_swaps_only_the_table(ada, ada_client):
 
 
 def test_refresh_over_htmx_queues_one_job_and_polls_its_progress(
-    ada, ada_client, django_capture_on_commit_callbacks, monkeypatch
+    ada, ada_client, django_capture_on_commit_callbacks, sent_tasks
 ):
-    sent = []
-    monkeypatch.setattr("playlists.tasks.refresh_library_task.delay", sent.append)
-
     with django_capture_on_commit_callbacks(execute=True):
         first = ada_client.post(reverse("library_refresh"), HTTP_HX_REQUEST="true")
         ada_client.post(reverse("library_refresh"), HTTP_HX_REQUEST="true")
 
     job = LibraryRefresh.objects.get(user=ada)  # the second click found the active one
-    assert sent == [job.pk]
+    assert sent_tasks == [("playlists.tasks.refresh_library_task", [job.pk], "bulk")]
     poll_url = reverse("library_job", args=["refresh", job.pk])
     assert f'hx-get="{poll_url}"' in first.content.decode()
     job.claim()

@@ -1,0 +1,95 @@
+"""ops.jobs owns every job's life: enqueue (by name, after commit, routed by CELERY_TASK_ROUTES
+alone), start-or-get-active, one claim, and one rescue with a per-kind limit."""
+
+from datetime import timedelta
+
+import pytest
+from celery import current_app
+
+from downloads import scheduling
+from ops.jobs import JobStatus, job_models
+from ops.tasks import rescue_lost_jobs
+from playlists.models import Enrichment, LibraryRefresh
+from spotify import clock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_no_task_names_its_own_queue_so_the_routes_alone_decide():
+    current_app.loader.import_default_modules()
+    ours = [
+        task
+        for name, task in current_app.tasks.items()
+        if name.split(".")[0] in {"ops", "sync", "playlists", "archive", "enforcement", "downloads"}
+    ]
+    assert len(ours) > 10
+    assert [task.name for task in ours if getattr(task, "queue", None)] == []
+
+
+def test_a_download_search_pump_goes_to_the_interactive_queue(
+    sent_tasks, django_capture_on_commit_callbacks
+):
+    # The routes and the download scheduler used to disagree (default vs interactive).
+    with django_capture_on_commit_callbacks(execute=True):
+        scheduling.later("downloads.tasks.pump_searches", ["slskd"], 0)
+    assert sent_tasks == [("downloads.tasks.pump_searches", ["slskd"], "interactive")]
+
+
+def test_enqueue_sends_the_task_by_name_only_after_the_commit(
+    django_user_model, sent_tasks, django_capture_on_commit_callbacks
+):
+    ada = django_user_model.objects.create(username="ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        job, created = LibraryRefresh.start_or_get_active(user=ada)
+        assert created and sent_tasks == []  # the row is not visible to a worker yet
+    assert sent_tasks == [("playlists.tasks.refresh_library_task", [job.pk], "bulk")]
+
+
+def test_start_or_get_active_returns_the_active_job_and_sends_nothing_more(
+    django_user_model, sent_tasks
+):
+    ada = django_user_model.objects.create(username="ada")
+    first, created = Enrichment.start_or_get_active(user=ada)
+    again, created_again = Enrichment.start_or_get_active(user=ada)
+    assert created and not created_again and again == first
+    assert Enrichment.objects.filter(user=ada).count() == 1
+    first.complete()
+    fresh, created = Enrichment.start_or_get_active(user=ada)
+    assert created and fresh != first
+
+
+def test_every_job_kind_has_a_lost_limit_that_is_a_multiple_of_its_heartbeat(settings):
+    settings.JOBS_LOST_AFTER_HEARTBEATS = 3
+    for model in job_models():
+        assert model.lost_after() == model.heartbeat_interval * 3, model
+        assert model.lost_after() < timedelta(minutes=15)  # not the old flat quarter hour
+
+
+def test_a_running_job_is_taken_over_only_once_its_heartbeat_is_stale(
+    django_user_model, fake_clock
+):
+    ada = django_user_model.objects.create(username="ada")
+    job = LibraryRefresh.objects.create(user=ada)
+    assert LibraryRefresh.claim_for_worker(job.pk) is not None  # queued → running
+    assert LibraryRefresh.claim_for_worker(job.pk) is None  # its worker is alive
+    fake_clock.advance(LibraryRefresh.lost_after().total_seconds() + 1)
+    taken = LibraryRefresh.claim_for_worker(job.pk)
+    assert taken is not None and taken.status == JobStatus.RUNNING and taken.worker_losses == 1
+    assert LibraryRefresh.claim_for_worker(job.pk) is None  # the new worker's now
+    taken.advance(by=1)  # progress: the loss was not the job's fault
+    assert LibraryRefresh.objects.get(pk=job.pk).worker_losses == 0
+
+
+def test_the_rescue_resends_a_lost_job_once_per_limit_not_at_every_sweep(
+    django_user_model, fake_clock
+):
+    ada = django_user_model.objects.create(username="ada")
+    job = LibraryRefresh.objects.create(user=ada, status=JobStatus.RUNNING)
+    LibraryRefresh.objects.filter(pk=job.pk).update(heartbeat_at=clock.now())
+    assert rescue_lost_jobs() == 0
+    fake_clock.advance(LibraryRefresh.lost_after().total_seconds() + 1)
+    assert rescue_lost_jobs() == 1
+    assert rescue_lost_jobs() == 0  # sent a minute ago: give it time
+    fake_clock.advance(LibraryRefresh.lost_after().total_seconds() + 1)
+    assert rescue_lost_jobs() == 1
+    assert LibraryRefresh.objects.get(pk=job.pk).status == JobStatus.RUNNING  # never failed
