@@ -15,6 +15,7 @@ from collections.abc import Callable
 from celery import current_app
 from django.db import transaction
 
+
 def _celery(task: str, args: list, seconds: float) -> None:
     # The queue is CELERY_TASK_ROUTES' choice (pump_searches: interactive), nobody else's.
     def send():

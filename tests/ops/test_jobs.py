@@ -93,3 +93,69 @@ def test_the_rescue_resends_a_lost_job_once_per_limit_not_at_every_sweep(
     fake_clock.advance(LibraryRefresh.lost_after().total_seconds() + 1)
     assert rescue_lost_jobs() == 1
     assert LibraryRefresh.objects.get(pk=job.pk).status == JobStatus.RUNNING  # never failed
+
+
+def a_job_of(model, user):
+    """A running job of `model` for `user`, with only the fields its kind requires."""
+    from sync.models import BasePlaylist
+
+    extra = {
+        "actionbatch": {"dry_run": False},
+        "syncevent": {
+            "base": BasePlaylist.objects.create(user=user, spotify_id="b" * 22, name="Base")
+        },
+        "importjob": {"min_ms_played": 30000},
+        "playlistimport": {"name": "Mix", "file_name": "mix.csv", "file_format": "exportify"},
+    }.get(model._meta.model_name, {})
+    return model.objects.create(user=user, status=JobStatus.RUNNING, **extra)
+
+
+@pytest.mark.parametrize("model", job_models(), ids=lambda model: model._meta.model_name)
+def test_every_kind_is_taken_over_from_a_dead_worker_by_the_one_claim(
+    model, django_user_model, fake_clock
+):
+    ada = django_user_model.objects.create(username="ada")
+    job = a_job_of(model, ada)
+    model.objects.filter(pk=job.pk).update(heartbeat_at=clock.now())
+    assert model.claim_for_worker(job.pk) is None  # its worker is alive
+    fake_clock.advance(model.lost_after().total_seconds() + 1)
+    taken = model.claim_for_worker(job.pk)
+    assert taken is not None and taken.pk == job.pk
+    assert taken.status == JobStatus.RUNNING and taken.heartbeat_at == clock.now()
+
+
+def test_a_job_whose_worker_died_twice_in_a_row_is_quarantined_until_an_operator_retries_it(
+    django_user_model, fake_clock, admin_client, sent_tasks, django_capture_on_commit_callbacks
+):
+    from ops.models import DeadLetter
+
+    ada = django_user_model.objects.create(username="ada")
+    job = LibraryRefresh.objects.create(user=ada)
+    silence = LibraryRefresh.lost_after().total_seconds() + 1
+    assert LibraryRefresh.claim_for_worker(job.pk) is not None  # the first worker dies on it
+    fake_clock.advance(silence)
+    assert LibraryRefresh.claim_for_worker(job.pk).worker_losses == 1  # the second too
+    fake_clock.advance(silence)
+
+    assert LibraryRefresh.claim_for_worker(job.pk) is None  # no third victim
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.worker_losses == 2
+    assert "died under it 2 times in a row" in job.error
+    letter = DeadLetter.objects.get(job=job.public_id)
+    assert (letter.task_name, letter.args) == ("playlists.tasks.refresh_library_task", [job.pk])
+    assert letter.error == job.error
+    fake_clock.advance(silence)
+    assert rescue_lost_jobs() == 0  # never re-run by itself
+    assert sent_tasks == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/ops/deadletter/", {"action": "retry", "_selected_action": [letter.pk]}
+        )
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED and job.worker_losses == 0 and job.error == ""
+    assert sent_tasks == [("playlists.tasks.refresh_library_task", [job.pk], "bulk")]
+    letter.refresh_from_db()
+    assert letter.retried_at is not None and letter.retried_as == job.public_id

@@ -15,8 +15,9 @@ import pytest
 from ops.jobs import JobStatus
 from spotify import clock
 from spotify.emulator import faults, mutations
-from sync.engine import run_sync, sync_base
+from sync.engine import sync_base
 from sync.models import SyncEvent
+from sync.tasks import sync_task
 from tests.conftest import ROOT, wait_for
 from tests.sync.conftest import add_to, make_base, make_child, unused_tracks, uris_of
 
@@ -77,10 +78,8 @@ def test_a_sync_process_killed_after_a_write_chunk_converges_on_the_next_run(
     assert SyncEvent.claim_for_worker(dead.pk) is None  # not silent long enough yet
     silent_since = clock.now() - SyncEvent.lost_after() - timedelta(seconds=1)
     SyncEvent.objects.filter(pk=dead.pk).update(heartbeat_at=silent_since)
-    event = SyncEvent.claim_for_worker(dead.pk)  # what the re-sent task does
-    assert event is not None and event.worker_losses == 1
-    run_sync(event)
-    event.refresh_from_db()
+    sync_task(dead.pk)  # the re-sent (or re-delivered) task takes it over
+    event = SyncEvent.objects.get(pk=dead.pk)
 
     assert event.status == JobStatus.COMPLETED, event.error
     assert uris_of(child.spotify_id) == uris_of(base_playlist.spotify_id)
