@@ -29,9 +29,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -195,13 +197,33 @@ class Job(models.Model):
             return None
         return last
 
+    def person_time_zone(self) -> ZoneInfo:
+        """The zone its person reads times in: their history's, else the site's."""
+        try:
+            return ZoneInfo(self.user.history_profile.time_zone)
+        except (ObjectDoesNotExist, AttributeError, ValueError, ZoneInfoNotFoundError):
+            return ZoneInfo(settings.TIME_ZONE)
+
+    @property
+    def waiting_for_worker(self) -> str:
+        """ "waiting for a worker since 12:04" (the person's time; a date too when not today),
+        or "" while a worker is on it. What the progress bar shows instead of an ETA."""
+        since = self.waiting_for_worker_since
+        if since is None:
+            return ""
+        zone = self.person_time_zone()
+        local = since.astimezone(zone)
+        shown = f"{local:%H:%M}"
+        if local.date() != clock.now().astimezone(zone).date():
+            shown = f"{local.day} {local:%b} {shown}"
+        return f"waiting for a worker since {shown}"
+
     @property
     def state_reason(self) -> str:
         """Why the job is where it is, in words (the API's `state_reason`): waiting for a
         worker, paused and why, or its error. Empty while it simply runs or finished well."""
-        since = self.waiting_for_worker_since
-        if since is not None:
-            return f"waiting for a worker since {since.isoformat(timespec='seconds')}"
+        if waiting := self.waiting_for_worker:
+            return waiting
         if self.status == JobStatus.PAUSED:
             return f"paused: {self.pause_reason}" if self.pause_reason else "paused"
         if self.status == JobStatus.FAILED:

@@ -115,6 +115,28 @@ def test_refresh_over_htmx_queues_one_job_and_polls_its_progress(
     assert "hx-trigger" not in ada_client.get(poll_url).content.decode()  # stops polling
 
 
+def test_a_job_no_worker_runs_says_since_when_in_the_persons_time_instead_of_an_eta(
+    ada, ada_client, fake_clock
+):
+    from archive.models import HistoryProfile
+
+    HistoryProfile.objects.create(user=ada, time_zone="Europe/Berlin")
+    job = LibraryRefresh.objects.create(user=ada)
+    job.claim()  # 12:00 UTC, 13:00 in Berlin
+    poll_url = reverse("library_job", args=["refresh", job.pk])
+    fake_clock.advance(60)
+    job.advance(done=40, total=100, step="Playlist 1 of 2")
+    alive = ada_client.get(poll_url, HTTP_HX_REQUEST="true").content.decode()
+    assert "left" in alive and "waiting for a worker" not in alive  # a live job has an ETA
+
+    fake_clock.advance(LibraryRefresh.lost_after().total_seconds() + 60)  # its worker died
+    dead = ada_client.get(poll_url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "waiting for a worker since 13:01" in dead
+    assert "left" not in dead  # no ETA that only grows
+    assert "40 of 100" in dead and 'hx-trigger="every 1s"' in dead  # still polled: it may resume
+
+
 def test_the_track_detail_shows_its_sources(ada, ada_client):
     mirrored_playlist(ada, "pl-a", [5], name="Morning")
     recording = MBRecording.objects.create(
