@@ -108,6 +108,25 @@ def login_through_sandbox(client, sandbox_user, *, decision: str = "agree"):
     return client.post(response["Location"].split("?")[0], form, follow=True)
 
 
+# How many heartbeat intervals of silence a test worker calls a job lost (settings'
+# JOBS_LOST_AFTER_HEARTBEATS): a twentieth, 1.5 s for most kinds.
+WORKER_LOST_AFTER_HEARTBEATS = 0.05
+
+
+def silent_long_enough(model, pk: int) -> None:
+    """Wait until the job's heartbeat is older than a test worker's limit for its kind: from then
+    on, a task sent for it takes it over (ops.jobs' claim)."""
+    from spotify import clock
+
+    limit = model.heartbeat_interval * WORKER_LOST_AFTER_HEARTBEATS
+    wait_for(
+        lambda: model.objects.get(pk=pk).heartbeat_at < clock.now() - limit,
+        timeout=limit.total_seconds() + 30,
+        interval=0.1,
+        message="the job to be silent for its kind's limit",
+    )
+
+
 @contextlib.contextmanager
 def worker_process(name: str = "worker", *, site_url: str | None = None, env: dict | None = None):
     """A real Celery worker (own process group) on the test database and the configured broker;
@@ -117,7 +136,7 @@ def worker_process(name: str = "worker", *, site_url: str | None = None, env: di
     worker_env = {
         # A test cannot wait minutes for a dead worker's job to be called lost: a job silent
         # for a twentieth of its kind's heartbeat interval (1.5 s for most) is taken over.
-        "JOBS_LOST_AFTER_HEARTBEATS": "0.05",
+        "JOBS_LOST_AFTER_HEARTBEATS": str(WORKER_LOST_AFTER_HEARTBEATS),
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "TUNEKEEPER_USE_TEST_DATABASE": "1",
