@@ -120,7 +120,13 @@ def claim(batch: ActionBatch) -> bool:
     previous = batch.runner
     claimed = ActionBatch.claim_for_worker(batch.pk)
     if claimed is None:
-        return False
+        # This very process still holds it: its task is retried after the database dropped
+        # and the batch could not be put back in the queue then. Go on, nobody else can.
+        return bool(
+            ActionBatch.objects.filter(
+                pk=batch.pk, status=JobStatus.RUNNING, dry_run=False, runner=runner_id()
+            ).update(heartbeat_at=clock.now())
+        )
     if previous and previous != claimed.runner and batch.status == JobStatus.RUNNING:
         logger.info("took over batch %s from %s", batch.pk, previous)
     batch.refresh_from_db()

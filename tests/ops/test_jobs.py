@@ -159,3 +159,21 @@ def test_a_job_whose_worker_died_twice_in_a_row_is_quarantined_until_an_operator
     assert sent_tasks == [("playlists.tasks.refresh_library_task", [job.pk], "bulk")]
     letter.refresh_from_db()
     assert letter.retried_at is not None and letter.retried_as == job.public_id
+
+
+def test_a_kind_that_cannot_go_on_without_its_worker_is_failed_by_the_rescue_not_resent(
+    django_user_model, fake_clock, monkeypatch, sent_tasks
+):
+    from ops.jobs import LostPolicy
+
+    monkeypatch.setattr(LibraryRefresh, "on_lost", LostPolicy.FAIL)
+    ada = django_user_model.objects.create(username="ada")
+    job = LibraryRefresh.objects.create(user=ada, status=JobStatus.RUNNING)
+    LibraryRefresh.objects.filter(pk=job.pk).update(heartbeat_at=clock.now())
+    fake_clock.advance(LibraryRefresh.lost_after().total_seconds() + 1)
+
+    assert rescue_lost_jobs() == 1
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error == LibraryRefresh.lost_message
+    assert sent_tasks == []
