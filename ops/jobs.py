@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ops.database import DATABASE_ERRORS, reopen_database_connections
+from ops.models import DeadLetter
 from spotify import clock
 
 
@@ -497,8 +498,6 @@ class Job(models.Model):
                     error=reason,
                 )
                 if moved:
-                    from ops.models import DeadLetter
-
                     DeadLetter.quarantine(self, reason)
             return None
         taken_over = silent.filter(worker_losses=self.worker_losses).update(

@@ -51,7 +51,7 @@ class DeadLetter(models.Model):
         from celery import current_app
 
         if self.job:
-            from ops.jobs import find_job
+            from ops.jobs import find_job  # ops.jobs files its quarantined jobs here
 
             job = find_job(self.job)
             if job is not None and job.retry():
