@@ -29,7 +29,18 @@ SCHEMAS: dict[str, dict] = {
     },
     "Job": {
         "type": "object",
-        "required": ["id", "kind", "status", "done", "total", "percent", "step", "created_at"],
+        "required": [
+            "id",
+            "kind",
+            "status",
+            "done",
+            "total",
+            "percent",
+            "step",
+            "created_at",
+            "heartbeat_at",
+            "state_reason",
+        ],
         "properties": {
             "id": {"type": "string", "examples": ["libraryrefresh-12"]},
             "kind": STRING,
@@ -42,6 +53,17 @@ SCHEMAS: dict[str, dict] = {
             "paused_until": nullable(TIME),
             "pause_reason": nullable(STRING),
             "error": nullable(STRING),
+            "heartbeat_at": {
+                **nullable(TIME),
+                "description": "The last sign of life from the job's worker.",
+            },
+            "state_reason": {
+                **nullable(STRING),
+                "description": 'Why the job is where it is, e.g. "waiting for a worker since '
+                "12:04\" (no worker has run it for longer than its kind allows; the person's "
+                'time), "paused: …" or the error; null while it simply runs or ended well.',
+                "examples": ["waiting for a worker since 12:04"],
+            },
             "created_at": TIME,
             "started_at": nullable(TIME),
             "finished_at": nullable(TIME),

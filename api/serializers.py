@@ -23,6 +23,10 @@ def job(job) -> dict:
         "paused_until": iso(job.paused_until),
         "pause_reason": job.pause_reason or None,
         "error": job.error or None,
+        # Slow or dead? The last sign of life from its worker, and the reason in words
+        # ("waiting for a worker since 12:04", "paused: …", the error), null when all is well.
+        "heartbeat_at": iso(job.heartbeat_at),
+        "state_reason": job.state_reason or None,
         "created_at": iso(job.created_at),
         "started_at": iso(job.started_at),
         "finished_at": iso(job.finished_at),

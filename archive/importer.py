@@ -108,9 +108,7 @@ def create_job(
         job.step = f"Queued: {sum(f.status == FileStatus.PENDING for f in files)} history files"
         job.save()
         if enqueue:
-            from archive.tasks import run_import
-
-            transaction.on_commit(lambda: run_import.delay(job.pk))
+            job.enqueue()
     return job
 
 
@@ -161,11 +159,9 @@ def run_import_job(job: ImportJob, *, requeue: bool = True) -> None:
         finished = _read_file(job, import_file, stubs, matcher, progress, deadline)
         if not finished:
             # Out of time: hand over to a fresh task, which resumes from the checkpoint.
-            from archive.tasks import run_import
-
             job._update(status=JobStatus.QUEUED, heartbeat_at=clock.now())
             if requeue:
-                transaction.on_commit(lambda: run_import.delay(job.pk))
+                job.enqueue()
             return
     _finish(job)
 

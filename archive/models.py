@@ -8,6 +8,7 @@ pages read them so they stay fast at a million plays.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -174,6 +175,8 @@ class ListeningGap(models.Model):
 class ImportJob(Job):
     kind = "History import"
     resume_task = "archive.tasks.run_import"
+    # Its heartbeat moves with every batch of records, seconds apart.
+    heartbeat_interval = timedelta(seconds=15)
 
     min_ms_played = models.PositiveIntegerField()
     upload_dir = models.CharField(max_length=500)
@@ -434,6 +437,7 @@ class HistorySearch(Job):
 
     kind = "Match unmatched plays"
     resume_task = "archive.tasks.run_history_search"
+    heartbeat_interval = timedelta(seconds=30)  # one paced search call per song
 
     songs_matched = models.PositiveIntegerField(default=0)
     plays_placed = models.PositiveIntegerField(default=0)

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count
 
 from archive import plays
 from archive.catalog import AccountMatcher
 from archive.models import HistoryProfile, HistorySearch, PlaySource, UnmatchedPlay
 from core import clock
-from ops.jobs import ACTIVE_STATUSES
 from playlists.catalog import CatalogWriter
 from playlists.imports.matching import search_candidates
 from playlists.matching import ACCEPT, clean_title, judge
@@ -64,21 +63,10 @@ def unmatched_summary(user_id: int) -> dict:
 
 def start_history_search(user) -> tuple[HistorySearch, bool]:
     """Queue a search job for the user, or return the one in progress: (job, created)."""
-    from archive.tasks import run_history_search
-
     total = len(songs_to_search(user.pk))
-    try:
-        with transaction.atomic():
-            job = HistorySearch.objects.create(
-                user=user, total=total, step=f"Queued: {total} songs to look up"
-            )
-            transaction.on_commit(lambda: run_history_search.delay(job.pk))
-            return job, True
-    except IntegrityError:  # one active search per user (a database constraint)
-        active = HistorySearch.objects.filter(user=user, status__in=ACTIVE_STATUSES).first()
-        if active is None:
-            return start_history_search(user)
-        return active, False
+    return HistorySearch.start_or_get_active(
+        user=user, total=total, step=f"Queued: {total} songs to look up"
+    )
 
 
 def _query(song: Song) -> str:

@@ -282,6 +282,9 @@ ROLLBACK_DAYS = env_int("ROLLBACK_DAYS", 30, minimum=1)  # enforcement batches s
 # Call-ledger rows older than this are folded into daily rollups (per service, user and
 # purpose) that the usage page reads; finished jobs are pruned after ROLLBACK_DAYS.
 LEDGER_RETENTION_DAYS = env_int("LEDGER_RETENTION_DAYS", 90, minimum=1)
+# A job silent for this many of its kind's heartbeat intervals lost its worker (or, queued, its
+# message): ops.jobs' rescue re-sends it and the next worker takes it over (ops.jobs.Job).
+JOBS_LOST_AFTER_HEARTBEATS = env_float("JOBS_LOST_AFTER_HEARTBEATS", 4.0, minimum=0.001)
 
 # --- Listening archive ----------------------------------------------------------------------------
 
@@ -331,15 +334,15 @@ CELERY_BEAT_SCHEDULE = {
     "enforcement-sweep": {"task": "enforcement.tasks.enforcement_sweep", "schedule": 300.0},
     "downloads-sweep": {"task": "downloads.tasks.sweep", "schedule": 60.0},
     "hourly-history-polls": {"task": "archive.tasks.plan_polls", "schedule": 3600.0},
-    "fail-stale-syncs": {"task": "sync.tasks.fail_stale_syncs_task", "schedule": 300.0},
-    "resend-lost-jobs": {"task": "ops.tasks.resend_lost_jobs", "schedule": 300.0},
+    # Every job kind's rescue (ops.jobs): lost workers and lost messages, one sweep for all.
+    "resend-lost-jobs": {"task": "ops.tasks.resend_lost_jobs", "schedule": 60.0},
     # Deleted blocklists, bases and children are restorable for 30 days, then purged.
     "purge-deleted": {"task": "ops.tasks.purge_deleted", "schedule": 86400.0},
     "retention": {"task": "config.tasks.apply_retention_task", "schedule": 3600.0},
 }
-# Where each task runs: `interactive` (a person is waiting), `default`, `bulk` (background
-# refreshes, imports, polls, enrichment, enforcement batches). One worker can serve all three;
-# the Procfile's does.
+# Where each task runs (here only: tasks and senders name no queue): `interactive` (a person is
+# waiting), `default`, `bulk` (background refreshes, imports, polls, enrichment, enforcement
+# batches). One worker can serve all three; the Procfile's does.
 CELERY_TASK_ROUTES = {
     "playlists.tasks.refresh_library_task": {"queue": "bulk"},
     "playlists.tasks.enrich_task": {"queue": "bulk"},
@@ -353,6 +356,8 @@ CELERY_TASK_ROUTES = {
     "archive.tasks.run_import": {"queue": "bulk"},
     "archive.tasks.run_history_search": {"queue": "bulk"},
     "archive.tasks.rebuild_rollups_task": {"queue": "bulk"},
+    # A person is waiting for the search results.
+    "downloads.tasks.pump_searches": {"queue": "interactive"},
     "downloads.tasks.*": {"queue": "default"},
     "config.tasks.*": {"queue": "default"},
     "ops.tasks.*": {"queue": "default"},

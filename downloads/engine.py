@@ -293,9 +293,11 @@ def start_playlist_run(user, playlist) -> DownloadRun:
 def run_playlist(run_pk: int, task=None) -> None:
     """Queue a search for every missing track (`task`: the Celery task running this, whose
     retries decide what a dropped database connection does to the run)."""
-    run = DownloadRun.objects.filter(pk=run_pk).select_related("playlist").first()
-    if run is None or not run.claim():
-        return  # gone, or another worker has it
+    # Queued, or running with a dead worker (ops.jobs' one claim): queueing the searches again
+    # is safe, since a track already queued for this run is found, not queued twice.
+    run = DownloadRun.claim_for_worker(run_pk)
+    if run is None:
+        return  # gone, finished, or another worker has it
     with requeued_if_database_drops(run, task):
         _queue_playlist_searches(run)
 

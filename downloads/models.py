@@ -5,6 +5,7 @@ throttle (used when there is no Redis)."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -135,6 +136,7 @@ class DownloadRun(Job):
 
     kind = "Download missing tracks"
     resume_task = "downloads.tasks.start_playlist_run"
+    heartbeat_interval = timedelta(seconds=60)  # only a queued run waits for a worker
 
     playlist = models.ForeignKey(
         "playlists.Playlist", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -149,10 +151,16 @@ class DownloadRun(Job):
         return f"download run {self.pk} of {self.playlist_name!r} for {self.user_id}"
 
     @classmethod
-    def waiting_for_a_worker(cls, silent_since):
+    def waiting_for_a_worker(cls, silent_since=None):
         # Running means its downloads are under way (each has its own task chain and the
         # downloads sweep); only a queued run waits for a worker.
         return super().waiting_for_a_worker(silent_since).filter(status=JobStatus.QUEUED)
+
+    @property
+    def waiting_for_worker_since(self):
+        if self.status != JobStatus.QUEUED:
+            return None  # its downloads beat on their own rows, not on this one
+        return super().waiting_for_worker_since
 
 
 class Download(models.Model):

@@ -15,21 +15,11 @@ from collections.abc import Callable
 from celery import current_app
 from django.db import transaction
 
-QUEUES = {
-    "downloads.tasks.pump_searches": "interactive",
-    "downloads.tasks.advance_download": "default",
-    "downloads.tasks.start_playlist_run": "default",
-}
-
 
 def _celery(task: str, args: list, seconds: float) -> None:
+    # The queue is CELERY_TASK_ROUTES' choice (pump_searches: interactive), nobody else's.
     def send():
-        current_app.send_task(
-            task,
-            args=args,
-            countdown=max(seconds, 0),
-            queue=QUEUES.get(task, "default"),
-        )
+        current_app.send_task(task, args=args, countdown=max(seconds, 0))
 
     transaction.on_commit(send)
 

@@ -33,7 +33,6 @@ import socket
 import uuid
 from collections import defaultdict
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -73,8 +72,6 @@ from spotify.models import ApiCall, Purpose
 
 logger = logging.getLogger(__name__)
 
-# A RUNNING batch whose heartbeat is older than this lost its worker; another may take it over.
-STALE_AFTER = timedelta(minutes=10)
 IMMEDIATE_RETRIES = 2  # per chunk and run, each after reconciling
 MAX_ATTEMPTS = 8  # sends of one chunk in all; then its items fail as transient
 BACKOFF_SECONDS = (30, 60, 120, 300, 600, 900)
@@ -113,63 +110,29 @@ class EnforcementClient(SpotifyClient):
 
 
 def runner_id() -> str:
+    """Who runs a batch now (host:pid:nonce): a runner that was taken over finds another name on
+    the batch at its next checkpoint and stops (`_LostClaim`)."""
     return f"{socket.gethostname()}:{os.getpid()}:{_NONCE}"
 
 
-def _process_alive(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        # A killed process its parent has not reaped yet is a zombie: it runs nothing.
-        return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def runner_is_gone(runner: str) -> bool:
-    """True when `runner` ran on this host and its process no longer exists."""
-    host, _, rest = runner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    return int(pid) != os.getpid() and not _process_alive(int(pid))
-
-
 def claim(batch: ActionBatch) -> bool:
-    """Make this process the batch's runner: QUEUED → RUNNING, or take over a RUNNING batch whose
-    runner died (same host) or went silent for STALE_AFTER. False when there is nothing to do
-    here (finished, paused, or another live runner has it)."""
-    me = runner_id()
-    now = clock.now()
-    claimed = ActionBatch.objects.filter(
-        pk=batch.pk, status=JobStatus.QUEUED, dry_run=False
-    ).update(status=JobStatus.RUNNING, runner=me, heartbeat_at=now)
-    if not claimed:
-        current = ActionBatch.objects.filter(pk=batch.pk).values("status", "runner", "heartbeat_at")
-        current = current.first()
-        if current is None or current["status"] != JobStatus.RUNNING:
-            return False
-        runner = current["runner"]
-        stale = current["heartbeat_at"] is None or current["heartbeat_at"] < now - STALE_AFTER
-        if runner != me and not stale and not runner_is_gone(runner):
-            return False
-        claimed = ActionBatch.objects.filter(
-            pk=batch.pk, status=JobStatus.RUNNING, runner=runner
-        ).update(runner=me, heartbeat_at=now)
-        if not claimed:
-            return False
-        if runner != me:
-            logger.info("took over batch %s from %s", batch.pk, runner)
+    """Make this process the batch's runner: the one claim of every job (ops.jobs) — QUEUED →
+    RUNNING, or a RUNNING batch taken over once its heartbeat is older than
+    ActionBatch.lost_after(). False when there is nothing to do here (finished, paused,
+    quarantined, or another live runner has it)."""
+    previous = batch.runner
+    claimed = ActionBatch.claim_for_worker(batch.pk)
+    if claimed is None:
+        # This very process still holds it: its task is retried after the database dropped
+        # and the batch could not be put back in the queue then. Go on, nobody else can.
+        return bool(
+            ActionBatch.objects.filter(
+                pk=batch.pk, status=JobStatus.RUNNING, dry_run=False, runner=runner_id()
+            ).update(heartbeat_at=clock.now())
+        )
+    if previous and previous != claimed.runner and batch.status == JobStatus.RUNNING:
+        logger.info("took over batch %s from %s", batch.pk, previous)
     batch.refresh_from_db()
-    if batch.started_at is None:
-        ActionBatch.objects.filter(pk=batch.pk).update(started_at=now)
-        batch.started_at = now
     return True
 
 
@@ -547,7 +510,8 @@ class _Run:
                     error="",
                 )
                 chunk.status = ChunkStatus.DONE
-            updates = {"done": self.batch.done + finished, "heartbeat_at": now}
+            # A chunk done is progress: a worker that died before it was not killed by the batch.
+            updates = {"done": self.batch.done + finished, "heartbeat_at": now, "worker_losses": 0}
             if (
                 chunk.target == ChunkTarget.LIBRARY
                 and self.removing

@@ -223,6 +223,7 @@ class ArtistMethod(models.TextChoices):
 class ActionBatch(Job):
     kind = "Blocklist enforcement"
     resume_task = "enforcement.tasks.run_batch_task"
+    heartbeat_interval = timedelta(seconds=30)  # a chunk: its write, maybe a reconcile
 
     mode = models.CharField(max_length=8, choices=BatchMode.choices, default=BatchMode.ENFORCE)
     origin = models.CharField(
@@ -259,9 +260,14 @@ class ActionBatch(Job):
         return f"{self.get_mode_display()} batch {self.pk} for {self.user_id}"
 
     @classmethod
-    def waiting_for_a_worker(cls, silent_since):
+    def runnable(cls):
         # A plan is queued for a person to execute it, not for a worker.
-        return super().waiting_for_a_worker(silent_since).filter(dry_run=False)
+        return cls.objects.filter(dry_run=False)
+
+    def claim_fields(self) -> dict:
+        from enforcement.executor import runner_id
+
+        return {"runner": runner_id()}
 
     @property
     def ledger_job_id(self) -> str:

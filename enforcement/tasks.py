@@ -1,31 +1,25 @@
 """Celery tasks: thin wrappers around enforcement's plain functions.
 
-`run_batch_task` runs an enforcement or rollback batch (the ops sweep re-sends it by name after a
-pause). `enforcement_sweep` (beat, every 5 minutes) re-sends batches whose worker died and starts
-the daily automatic enforcement of users who opted in.
+`run_batch_task` runs an enforcement or rollback batch (ops.jobs re-sends it by name after a
+pause, or when its worker died). `enforcement_sweep` (beat, every 5 minutes) starts the daily
+automatic enforcement of users who opted in.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
-from django.db.models import Q
 
-from core import clock
 from core.retry import RETRY_TRANSIENT
 from enforcement.models import ActionBatch
 from ops.jobs import JobStatus, requeued_if_database_drops
 
 logger = logging.getLogger(__name__)
 
-# A queued batch nobody picked up for this long lost its message (broker restart): re-send it.
-LOST_MESSAGE_AFTER = timedelta(minutes=15)
 
-
-@shared_task(queue="bulk", **RETRY_TRANSIENT)
+@shared_task(**RETRY_TRANSIENT)
 def run_batch_task(self, batch_pk: int) -> None:
     from enforcement.executor import run
 
@@ -38,7 +32,7 @@ def run_batch_task(self, batch_pk: int) -> None:
 
 def enqueue(batch: ActionBatch) -> None:
     """Send the batch to a worker once the current transaction commits."""
-    transaction.on_commit(lambda: run_batch_task.delay(batch.pk))
+    batch.enqueue()
 
 
 def queue_rollback(batch: ActionBatch, items=None) -> tuple[ActionBatch, bool]:
@@ -65,40 +59,19 @@ def queue_resume(batch: ActionBatch) -> ActionBatch:
     return resumed
 
 
-def orphaned_batches() -> list[int]:
-    """Batches a worker should be running but none is: RUNNING with a dead runner (same host)
-    or a silent one, and QUEUED ones whose message seems lost."""
-    from enforcement.executor import STALE_AFTER, runner_is_gone
-
-    now = clock.now()
-    found = []
-    for pk, runner, heartbeat in ActionBatch.objects.filter(
-        dry_run=False, status=JobStatus.RUNNING
-    ).values_list("pk", "runner", "heartbeat_at"):
-        if heartbeat is None or heartbeat < now - STALE_AFTER or runner_is_gone(runner):
-            found.append(pk)
-    lost = ActionBatch.objects.filter(
-        dry_run=False, status=JobStatus.QUEUED, executed_at__lt=now - LOST_MESSAGE_AFTER
-    ).filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - LOST_MESSAGE_AFTER))
-    found += list(lost.values_list("pk", flat=True))
-    return found
-
-
-@shared_task(queue="default")
+@shared_task
 def enforcement_sweep() -> dict:
-    """Every 5 minutes: re-send orphaned batches; start automatic runs for users who are due."""
+    """Every 5 minutes: start automatic runs for users who are due. (Batches whose worker died
+    are ops.jobs' rescue's, like every job.)"""
     from enforcement.automatic import due_users
 
-    orphans = orphaned_batches()
-    for pk in orphans:
-        run_batch_task.delay(pk)
     due = due_users()
     for user_pk in due:
         automatic_enforcement_task.delay(user_pk)
-    return {"resent": len(orphans), "automatic": len(due)}
+    return {"automatic": len(due)}
 
 
-@shared_task(queue="bulk")
+@shared_task
 def automatic_enforcement_task(user_pk: int) -> None:
     from django.contrib.auth import get_user_model
 

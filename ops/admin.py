@@ -7,6 +7,7 @@ from ops.models import DeadLetter
 class DeadLetterAdmin(admin.ModelAdmin):
     list_display = [
         "task_name",
+        "job",
         "error",
         "attempts",
         "first_failed_at",
@@ -14,14 +15,16 @@ class DeadLetterAdmin(admin.ModelAdmin):
         "retried_at",
     ]
     list_filter = ["task_name", ("retried_at", admin.EmptyFieldListFilter)]
-    search_fields = ["task_name", "task_id", "error"]
+    search_fields = ["task_name", "task_id", "job", "error"]
     readonly_fields = [f.name for f in DeadLetter._meta.fields]
     actions = ["retry", "discard"]
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Retry: send the task again with the same arguments")
+    # A quarantined job (its `job` set) goes back to its queue with its count of lost workers
+    # reset; a failed task is sent again with the same arguments.
+    @admin.action(description="Retry: send the task again (a quarantined job: queue it again)")
     def retry(self, request, queryset):
         for letter in queryset:
             letter.retry()

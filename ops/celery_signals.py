@@ -13,6 +13,7 @@ from celery.signals import (
     task_prerun,
     task_retry,
     task_success,
+    worker_ready,
 )
 from django.core.cache import cache
 from django.db import close_old_connections
@@ -110,3 +111,24 @@ def dead_letter(
         letter.last_failed_at = now
         letter.error = f"{type(exception).__name__}: {exception}"[:5000]
         letter.save(update_fields=["attempts", "last_failed_at", "error"])
+
+
+@worker_ready.connect
+def rescue_at_worker_start(sender=None, **kwargs) -> None:
+    """A worker that starts may be the replacement of one that died mid-job: rescue lost jobs
+    now rather than at the next beat (ops.tasks.rescue_lost_jobs), and once more when the jobs
+    its predecessor held are silent for long enough to be called lost (a supervisor restarts a
+    crashed worker within seconds, before that)."""
+    from ops.jobs import job_models
+    from ops.tasks import rescue_lost_jobs, resend_lost_jobs
+
+    close_old_connections()
+    try:
+        rescued = rescue_lost_jobs()
+        longest = max(model.lost_after() for model in job_models())
+        resend_lost_jobs.apply_async(countdown=longest.total_seconds() + 1)
+    except Exception:  # a worker must start even when the database or broker is not there yet
+        logger.warning("could not look for lost jobs at worker start", exc_info=True)
+        return
+    if rescued:
+        logger.info("rescued %s lost jobs at worker start", rescued)

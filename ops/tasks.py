@@ -1,15 +1,13 @@
-from datetime import timedelta
+"""The beat tasks of every job's life (ops.jobs): resume paused jobs, rescue lost ones. The same
+rescue runs when a worker starts (ops.celery_signals), which may be the replacement of one that
+died mid-job."""
 
-from celery import current_app, shared_task
+from celery import shared_task
 from django.db import transaction
 
 from core import clock
 from ops.jobs import JobStatus, job_models
 from ops.trash import purge_expired
-
-# A job queued this long without a worker claiming it has lost its task message (a broker, Redis
-# without persistence, restarted empty); one running with no heartbeat this long lost its worker.
-LOST_AFTER = timedelta(minutes=15)
 
 
 @shared_task
@@ -24,35 +22,31 @@ def resume_paused_jobs() -> int:
                     status=JobStatus.QUEUED, paused_until=None, pause_reason=""
                 )
                 if moved and model.resume_task:
-                    name = model.resume_task
-                    transaction.on_commit(
-                        lambda name=name, pk=pk: current_app.send_task(name, args=[pk])
-                    )
+                    model(pk=pk).enqueue()
                     resumed += 1
     return resumed
 
 
 def lost_jobs() -> list[tuple[str, int]]:
-    """(task name, pk) of every job whose task should run but no message or worker is left for:
-    see Job.waiting_for_a_worker."""
-    silent_since = clock.now() - LOST_AFTER
+    """(task name, pk) of every job whose task should run but no message or worker is left for,
+    each by its own kind's lost_after() (see ops.jobs.Job.waiting_for_a_worker)."""
     found = []
     for model in job_models():
         if model.resume_task:
-            lost = model.waiting_for_a_worker(silent_since).order_by("pk")
+            lost = model.waiting_for_a_worker().order_by("pk")
             found += [(model.resume_task, pk) for pk in lost.values_list("pk", flat=True)]
     return found
 
 
+def rescue_lost_jobs() -> int:
+    """Every kind's on_lost policy over its lost jobs; returns how many were re-sent or failed."""
+    return sum(model.rescue_lost() for model in job_models())
+
+
 @shared_task
 def resend_lost_jobs() -> int:
-    """Beat, every 5 minutes: send the task of every lost job again. Claims are conditional
-    updates, so when the first message was only slow (or the silent worker wakes up), one of
-    the two finds the job taken and does nothing."""
-    lost = lost_jobs()
-    for task_name, pk in lost:
-        current_app.send_task(task_name, args=[pk])
-    return len(lost)
+    """Beat, every minute: the one rescue of every job kind (ops.jobs.Job.rescue_lost)."""
+    return rescue_lost_jobs()
 
 
 @shared_task

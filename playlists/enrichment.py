@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core import clock
-from ops.jobs import ACTIVE_STATUSES, JobStatus
+from ops.jobs import JobStatus
 from playlists import genres as genre_rules
 from playlists.matching import ACCEPT, REVIEW, Candidate, artist_distance, clean_title, judge
 from playlists.models import (
@@ -522,24 +522,10 @@ def enrich_library(
 
 
 def start_enrichment(user) -> tuple[Enrichment, bool]:
-    from django.db import IntegrityError
-
-    from playlists.tasks import enrich_task
-
-    try:
-        with transaction.atomic():
-            job = Enrichment.objects.create(user=user, step="Queued")
-            transaction.on_commit(lambda: enrich_task.delay(job.pk))
-            return job, True
-    except IntegrityError:
-        active = Enrichment.objects.filter(user=user, status__in=ACTIVE_STATUSES).first()
-        if active is None:
-            return start_enrichment(user)
-        return active, False
+    return Enrichment.start_or_get_active(user=user)
 
 
 def run_enrichment_job(job: Enrichment) -> EnrichmentResult | None:
-    from playlists.tasks import enrich_task
 
     job.start(step="Starting")
     try:
@@ -554,7 +540,7 @@ def run_enrichment_job(job: Enrichment) -> EnrichmentResult | None:
         # Long backlogs run as a chain of bounded task runs, not one task for hours.
         with transaction.atomic():
             job._update(status=JobStatus.QUEUED, step="Continuing")
-            transaction.on_commit(lambda: enrich_task.delay(job.pk))
+            job.enqueue()
         return result
     job.complete(
         step=f"{job.matched} matched, {job.review} to review, {job.unmatched} without a match"

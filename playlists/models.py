@@ -13,6 +13,8 @@ genres and the original year on a track are derived from them (`playlists.enrich
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -396,6 +398,7 @@ class LibraryState(models.Model):
 class LibraryRefresh(Job):
     kind = "Library refresh"
     resume_task = "playlists.tasks.refresh_library_task"
+    heartbeat_interval = timedelta(seconds=30)  # a page of a playlist
 
     full = models.BooleanField(default=False)  # read every list even when it looks unchanged
     calls = models.PositiveIntegerField(default=0)
@@ -420,6 +423,7 @@ class LibraryRefresh(Job):
 class Enrichment(Job):
     kind = "MusicBrainz enrichment"
     resume_task = "playlists.tasks.enrich_task"
+    heartbeat_interval = timedelta(seconds=30)  # a MusicBrainz lookup, paced at 1/s
 
     requests = models.PositiveIntegerField(default=0)
     matched = models.PositiveIntegerField(default=0)
@@ -448,6 +452,7 @@ class ImportStage(models.TextChoices):
 class PlaylistImport(Job):
     kind = "Playlist import"
     resume_task = "playlists.tasks.import_task"
+    heartbeat_interval = timedelta(seconds=30)  # a search or a write per row or chunk
 
     name = models.CharField(max_length=100)
     file_name = models.CharField(max_length=255)

@@ -30,10 +30,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from allauth.socialaccount.models import SocialAccount
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from core import clock
-from ops.jobs import ACTIVE_STATUSES
 from playlists import bulk, history
 from playlists.catalog import CatalogWriter
 from playlists.models import (
@@ -753,19 +752,7 @@ def start_refresh(user, *, full: bool = False) -> tuple[LibraryRefresh, bool]:
 
     Returns (job, created). The task is sent after the transaction commits.
     """
-    from playlists.tasks import refresh_library_task
-
-    try:
-        with transaction.atomic():
-            job = LibraryRefresh.objects.create(user=user, full=full, step="Queued")
-            transaction.on_commit(lambda: refresh_library_task.delay(job.pk))
-            return job, True
-    except IntegrityError:
-        # The partial unique constraint: one active refresh per user.
-        active = LibraryRefresh.objects.filter(user=user, status__in=ACTIVE_STATUSES).first()
-        if active is None:  # finished between our insert and this read: try once more
-            return start_refresh(user, full=full)
-        return active, False
+    return LibraryRefresh.start_or_get_active(user=user, full=full)
 
 
 def run_refresh_job(job: LibraryRefresh) -> RefreshResult | None:

@@ -1,12 +1,10 @@
 """Celery tasks: thin wrappers that take a job's primary key and call a domain function.
 
-Long jobs go to the `bulk` queue. The queue is a task option, so `ops.tasks.resume_paused_jobs`
-(which sends by name) routes a resumed job to the same queue.
+Long jobs go to the `bulk` queue. Queues are CELERY_TASK_ROUTES' alone, so a job sent by name
+(ops.jobs: enqueue, resume, rescue) lands where a direct call would.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from celery import shared_task
 
@@ -15,17 +13,13 @@ from core.retry import RETRY_TRANSIENT
 from ops.jobs import requeued_if_database_drops
 from playlists.models import Enrichment, LibraryRefresh, PlaylistImport
 
-# A RUNNING job whose heartbeat is older than this lost its worker (ACKS_LATE redelivers the
-# message); the redelivered task may take it over.
-STALE_AFTER = timedelta(minutes=10)
-
 
 def claim(model, pk: int):
     """The job, claimed for this worker (see ops.jobs.Job.claim_for_worker)."""
-    return model.claim_for_worker(pk, STALE_AFTER)
+    return model.claim_for_worker(pk)
 
 
-@shared_task(queue="bulk", **RETRY_TRANSIENT)
+@shared_task(**RETRY_TRANSIENT)
 def refresh_library_task(self, job_pk: int) -> None:
     from playlists.refresh import run_refresh_job
 
@@ -38,7 +32,7 @@ def refresh_library_task(self, job_pk: int) -> None:
             run_refresh_job(job)
 
 
-@shared_task(queue="bulk", **RETRY_TRANSIENT)
+@shared_task(**RETRY_TRANSIENT)
 def enrich_task(self, job_pk: int) -> None:
     from playlists.enrichment import run_enrichment_job
 
@@ -51,7 +45,7 @@ def enrich_task(self, job_pk: int) -> None:
             run_enrichment_job(job)
 
 
-@shared_task(queue="default", **RETRY_TRANSIENT)
+@shared_task(**RETRY_TRANSIENT)
 def import_task(self, job_pk: int) -> None:
     from playlists.imports.jobs import run_import_job
 

@@ -8,20 +8,9 @@ second: the constraint is the lock.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from django.db import transaction
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
-
-from core import clock
-from ops.jobs import ACTIVE_STATUSES, JobStatus
 from sync.models import BasePlaylist, SyncEvent, Trigger
-
-STALE_AFTER = timedelta(minutes=10)
-STALE_MESSAGE = (
-    "No sign of life from the worker for 10 minutes (it was stopped or crashed). "
-    "Nothing written so far is lost: Retry continues from where it stopped."
-)
 
 
 class SyncRunning(Exception):
@@ -43,21 +32,14 @@ def start_sync(
     The task is sent after the transaction commits; `enqueue=False` only creates the event
     (the management command and the benchmarks run it in-process).
     """
-    try:
-        with transaction.atomic():
-            event = SyncEvent.objects.create(
-                user_id=base.user_id, base=base, trigger=trigger, force=force, step="Queued"
-            )
-            if enqueue:
-                from sync.tasks import sync_task
-
-                transaction.on_commit(lambda: sync_task.delay(event.pk))
-            return event, True
-    except IntegrityError:
-        active = SyncEvent.objects.filter(base=base, status__in=ACTIVE_STATUSES).first()
-        if active is None:  # it finished between our insert and this read: try again
-            return start_sync(base, trigger=trigger, force=force, enqueue=enqueue)
-        return active, False
+    return SyncEvent.start_or_get_active(
+        enqueue=enqueue,
+        active={"base": base},
+        user_id=base.user_id,
+        base=base,
+        trigger=trigger,
+        force=force,
+    )
 
 
 def ensure_idle(base: BasePlaylist) -> None:
@@ -77,19 +59,3 @@ def locked_base(base_pk: int) -> BasePlaylist:
     base = BasePlaylist.objects.select_for_update().get(pk=base_pk)
     ensure_idle(base)
     return base
-
-
-def fail_stale_syncs(now=None) -> int:
-    """Mark failed every sync with no heartbeat for STALE_AFTER (running), or never started
-    that long after it was queued. Called at worker start and by beat; returns how many."""
-    now = now or clock.now()
-    cutoff = now - STALE_AFTER
-    stale = SyncEvent.objects.filter(
-        Q(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff)
-        | Q(status=JobStatus.RUNNING, heartbeat_at__isnull=True, created_at__lt=cutoff)
-        # Never picked up (a lost message). Resumed or retried events have started before.
-        | Q(status=JobStatus.QUEUED, started_at__isnull=True, created_at__lt=cutoff)
-    )
-    return stale.update(
-        status=JobStatus.FAILED, finished_at=now, heartbeat_at=now, error=STALE_MESSAGE
-    )

@@ -12,6 +12,7 @@ unique constraint over the active statuses, so two triggers racing cannot both s
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -234,6 +235,7 @@ class SyncEvent(Job):
 
     kind = "Playlist sync"
     resume_task = "sync.tasks.sync_task"
+    heartbeat_interval = timedelta(seconds=30)  # a page read or a write chunk
 
     base = models.ForeignKey(BasePlaylist, on_delete=models.CASCADE, related_name="events")
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)

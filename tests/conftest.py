@@ -119,6 +119,25 @@ def login_through_sandbox(client, sandbox_user, *, decision: str = "agree"):
     return client.post(response["Location"].split("?")[0], form, follow=True)
 
 
+# How many heartbeat intervals of silence a test worker calls a job lost (settings'
+# JOBS_LOST_AFTER_HEARTBEATS): a twentieth, 1.5 s for most kinds.
+WORKER_LOST_AFTER_HEARTBEATS = 0.05
+
+
+def silent_long_enough(model, pk: int) -> None:
+    """Wait until the job's heartbeat is older than a test worker's limit for its kind: from then
+    on, a task sent for it takes it over (ops.jobs' claim)."""
+    from core import clock
+
+    limit = model.heartbeat_interval * WORKER_LOST_AFTER_HEARTBEATS
+    wait_for(
+        lambda: model.objects.get(pk=pk).heartbeat_at < clock.now() - limit,
+        timeout=limit.total_seconds() + 30,
+        interval=0.1,
+        message="the job to be silent for its kind's limit",
+    )
+
+
 @contextlib.contextmanager
 def worker_process(
     name: str = "worker",
@@ -133,6 +152,9 @@ def worker_process(
     it is the caller's choice (SIGKILL mid-job) or ours at exit. `pool`: the pool arguments
     (a solo pool unless the test is about another)."""
     worker_env = {
+        # A test cannot wait minutes for a dead worker's job to be called lost: a job silent
+        # for a twentieth of its kind's heartbeat interval (1.5 s for most) is taken over.
+        "JOBS_LOST_AFTER_HEARTBEATS": str(WORKER_LOST_AFTER_HEARTBEATS),
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "TUNEKEEPER_USE_TEST_DATABASE": "1",
@@ -176,6 +198,23 @@ def worker_process(
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         log.close()
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """What the broker would receive, without publishing it: every task sent (by `.delay()`,
+    `apply_async` or by name) as (task name, args, queue), the queue as CELERY_TASK_ROUTES
+    routes it. Celery's own `send_task` is replaced, nothing of ours."""
+    from celery import Celery
+
+    sent: list[tuple[str, list, str]] = []
+
+    def send_task(self, name, args=None, kwargs=None, **options):
+        route = self.amqp.router.route(dict(options), name, args, kwargs)
+        sent.append((name, list(args or []), route["queue"].name))
+
+    monkeypatch.setattr(Celery, "send_task", send_task)
+    return sent
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ from spotify.models import Purpose
 
 def start_import(user, parsed: ParsedFile, *, name: str, file_name: str) -> PlaylistImport:
     """Store the parsed rows and queue matching, in one transaction."""
-    from playlists.tasks import import_task
 
     calls = estimate_calls(parsed.rows)
     cost = shares.cost(user.pk, calls)
@@ -66,13 +65,12 @@ def start_import(user, parsed: ParsedFile, *, name: str, file_name: str) -> Play
             ],
             batch_size=1000,
         )
-        transaction.on_commit(lambda: import_task.delay(job.pk))
+        job.enqueue()
     return job
 
 
 def confirm_import(job: PlaylistImport, include_ids: set[int]) -> bool:
     """The person's choice from the preview; queues creation. False when not in preview."""
-    from playlists.tasks import import_task
 
     with transaction.atomic():
         moved = PlaylistImport.objects.filter(pk=job.pk, stage=ImportStage.PREVIEW).update(
@@ -84,7 +82,7 @@ def confirm_import(job: PlaylistImport, include_ids: set[int]) -> bool:
         rows = job.rows.filter(status__in=[MatchStatus.MATCHED, MatchStatus.REVIEW], landed=False)
         rows.update(include=False)
         rows.filter(pk__in=include_ids).update(include=True)
-        transaction.on_commit(lambda: import_task.delay(job.pk))
+        job.enqueue()
     return True
 
 

@@ -158,3 +158,24 @@ def test_unknown_api_paths_and_malformed_ids_get_the_json_error(api, read_token)
 
 def test_page_numbers_are_bounded(api, read_token):
     assert api.get("/api/v1/jobs", read_token, page=10_001).status_code == 400
+
+
+def test_a_job_exposes_its_heartbeat_and_says_when_it_waits_for_a_worker(
+    api, ada, write_token, fake_clock
+):
+    from archive.models import HistoryProfile
+
+    HistoryProfile.objects.create(user=ada, time_zone="Europe/Berlin")
+    job = LibraryRefresh.objects.create(user=ada)
+    job.claim()
+    job.advance(done=5, total=10)
+    beat = job.heartbeat_at
+    body = conforms(api.get(f"/api/v1/jobs/{job.public_id}", write_token), "Job")
+    assert body["heartbeat_at"] == beat.isoformat() and body["state_reason"] is None
+
+    fake_clock.advance(LibraryRefresh.lost_after().total_seconds() + 1)
+    body = conforms(api.get(f"/api/v1/jobs/{job.public_id}", write_token), "Job")
+
+    assert body["status"] == "running" and body["heartbeat_at"] == beat.isoformat()
+    assert body["state_reason"] == "waiting for a worker since 13:00"  # 12:00 UTC, in Berlin
+    assert body["eta_seconds"] is None

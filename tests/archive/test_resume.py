@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive import importer, tasks
+from archive import importer
 from archive.importer import create_job, run_import_job
-from archive.models import FileStatus, PlayEvent
-from archive.tasks import STALE_AFTER, claim, resume_stalled_imports
+from archive.models import FileStatus, ImportJob, PlayEvent
+from archive.tasks import claim
 from ops.jobs import JobStatus
+from ops.tasks import lost_jobs
 from tests.archive.factories import extended_record, make_user, raw_upload, zip_bytes
 
 pytestmark = pytest.mark.django_db
@@ -79,11 +80,10 @@ def test_a_killed_worker_loses_only_the_batch_in_flight(monkeypatch, fake_clock)
     assert claim(job.pk) is None  # its heartbeat is fresh: someone may still be on it
 
     monkeypatch.setattr(importer, "store", real_store)
-    fake_clock.advance(STALE_AFTER.total_seconds() + 1)
-    sent = []
-    monkeypatch.setattr(tasks.run_import, "delay", sent.append)
-    assert resume_stalled_imports() == 1
-    assert sent == [job.pk]
+    fake_clock.advance(ImportJob.lost_after().total_seconds() + 1)
+    assert lost_jobs() == [("archive.tasks.run_import", job.pk)]
+    assert ImportJob.rescue_lost() == 1  # its task is sent again (ops.jobs' one rescue)
+    assert lost_jobs() == []  # once per lost_after(), not at every sweep
     run_import_job(claim(job.pk))
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED

@@ -226,7 +226,7 @@ def test_a_sync_through_a_redis_restart_finishes_once_at_the_pace_with_nothing_s
 def test_a_job_whose_message_died_with_redis_is_sent_again_by_the_sweep(
     sandbox_site, sandbox_users, own_redis
 ):
-    from ops.tasks import LOST_AFTER, resend_lost_jobs
+    from ops.tasks import resend_lost_jobs
     from playlists.models import LibraryRefresh, Playlist
     from playlists.tasks import refresh_library_task
 
@@ -244,9 +244,9 @@ def test_a_job_whose_message_died_with_redis_is_sent_again_by_the_sweep(
     own_redis.stop()
     own_redis.start()  # empty: a Redis without persistence lost the queue
     assert redis.Redis.from_url(own_redis.url).dbsize() == 0
-    # The sweep's view a quarter of an hour later: still queued, nobody claimed it.
+    # The sweep's view a few minutes later: still queued, nobody claimed it.
     LibraryRefresh.objects.filter(pk=job.pk).update(
-        created_at=clock.now() - LOST_AFTER - timedelta(minutes=1)
+        created_at=clock.now() - LibraryRefresh.lost_after() - timedelta(minutes=1)
     )
 
     env = {"REDIS_URL": own_redis.url}

@@ -17,7 +17,7 @@ from sandbox.spotify import mutations, ops
 from sandbox.spotify.models import Playlist as SandboxPlaylist
 from sandbox.spotify.models import PlaylistItem, Track
 from spotify.models import ApiCall
-from tests.conftest import trials, wait_for
+from tests.conftest import silent_long_enough, trials, wait_for
 from tests.enforcement.conftest import drive_to_end, kill, make_scene, worker_process
 
 pytestmark = [pytest.mark.worker, pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
@@ -93,9 +93,10 @@ def test_killing_the_worker_at_random_chunk_boundaries_never_sends_a_chunk_twice
         found_sending += chunks.filter(status=ChunkStatus.SENDING).count()
         assert ActionBatch.objects.get(pk=batch.pk).status == JobStatus.RUNNING
 
+        silent_long_enough(ActionBatch, batch.pk)
         with worker_process(sandbox_site.url, f"kill{trial}b"):
-            # What the broker's redelivery (or the enforcement sweep) does: the task comes again;
-            # the new worker sees the old one's process is gone and takes the batch over.
+            # What the broker's redelivery (or ops.jobs' rescue) does: the task comes again; the
+            # batch's heartbeat is older than its kind's limit, so the new worker takes it over.
             run_batch_task.delay(batch.pk)
             finished, _ = drive_to_end(batch, timeout=120)
 

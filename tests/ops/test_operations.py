@@ -235,17 +235,19 @@ def test_lost_jobs_are_those_queued_or_silent_for_too_long_and_not_plans_or_live
 ):
     from datetime import timedelta
 
+    from archive.models import ImportJob
     from downloads.models import DownloadRun
     from enforcement.models import ActionBatch
     from ops.jobs import JobStatus
-    from ops.tasks import LOST_AFTER, lost_jobs
+    from ops.tasks import lost_jobs
     from playlists.models import Enrichment, LibraryRefresh, PlaylistImport
+    from sync.models import BasePlaylist, SyncEvent
 
     ada, grace, alan = (
         django_user_model.objects.create(username=name) for name in ("ada", "grace", "alan")
     )
     now = fake_clock.now()
-    long_ago = now - LOST_AFTER - timedelta(minutes=1)
+    long_ago = now - timedelta(hours=1)
     lost = LibraryRefresh.objects.create(user=ada, created_at=long_ago)
     # Queued just now: its message is on its way.
     LibraryRefresh.objects.create(user=grace, created_at=now)
@@ -266,7 +268,28 @@ def test_lost_jobs_are_those_queued_or_silent_for_too_long_and_not_plans_or_live
         user=alan, status=JobStatus.RUNNING, created_at=long_ago, heartbeat_at=long_ago
     )
 
+    # Each kind by its own limit, a multiple of its heartbeat: 90 s of silence is lost for an
+    # import (a heartbeat every few seconds), not yet for a sync (one per page or write).
+    ninety_seconds_ago = now - timedelta(seconds=90)
+    assert ImportJob.lost_after() < timedelta(seconds=90) < SyncEvent.lost_after()
+    silent_import = ImportJob.objects.create(
+        user=alan,
+        status=JobStatus.RUNNING,
+        created_at=long_ago,
+        heartbeat_at=ninety_seconds_ago,
+        min_ms_played=30000,
+    )
+    base = BasePlaylist.objects.create(user=alan, spotify_id="b" * 22, name="Base")
+    SyncEvent.objects.create(
+        user=alan,
+        base=base,
+        status=JobStatus.RUNNING,
+        created_at=long_ago,
+        heartbeat_at=ninety_seconds_ago,
+    )
+
     assert sorted(lost_jobs()) == [
+        ("archive.tasks.run_import", silent_import.pk),
         ("playlists.tasks.enrich_task", requeued.pk),
         ("playlists.tasks.import_task", silent.pk),
         ("playlists.tasks.refresh_library_task", lost.pk),

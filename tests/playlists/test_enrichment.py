@@ -389,7 +389,7 @@ def test_without_a_contact_nothing_is_sent_and_the_job_says_why(ada, settings):
 
 
 def test_a_long_backlog_continues_in_a_new_run(
-    ada, rsps, fake_clock, monkeypatch, django_capture_on_commit_callbacks
+    ada, rsps, fake_clock, monkeypatch, django_capture_on_commit_callbacks, sent_tasks
 ):
     in_library(
         ada, *[spotify_track(n, f"Song {n}", "Nobody", isrc=f"GBAAA99000{n:02d}") for n in range(4)]
@@ -400,8 +400,6 @@ def test_a_long_backlog_continues_in_a_new_run(
     monkeypatch.setattr(enrichment, "RUN_SECONDS", 5)  # room for about one track per run
     job, _ = enrichment.start_enrichment(ada)
     job.claim()
-    sent = []
-    monkeypatch.setattr("playlists.tasks.enrich_task.delay", lambda pk: sent.append(pk))
 
     with django_capture_on_commit_callbacks(execute=True):
         result = enrichment.run_enrichment_job(job)
@@ -409,7 +407,8 @@ def test_a_long_backlog_continues_in_a_new_run(
     job.refresh_from_db()
     assert 0 < result.remaining < 4
     assert job.status == JobStatus.QUEUED and job.done == result.tracks
-    assert sent == [job.pk]  # the next run is queued after the commit
+    # The next run is queued after the commit.
+    assert sent_tasks == [("playlists.tasks.enrich_task", [job.pk], "bulk")]
 
 
 def test_old_automatic_results_are_redone_but_a_persons_decision_is_kept(ada, rsps, fake_clock):

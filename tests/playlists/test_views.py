@@ -97,17 +97,14 @@ def test_filtering_over_htmx_swaps_only_the_table(ada, ada_client):
 
 
 def test_refresh_over_htmx_queues_one_job_and_polls_its_progress(
-    ada, ada_client, django_capture_on_commit_callbacks, monkeypatch
+    ada, ada_client, django_capture_on_commit_callbacks, sent_tasks
 ):
-    sent = []
-    monkeypatch.setattr("playlists.tasks.refresh_library_task.delay", sent.append)
-
     with django_capture_on_commit_callbacks(execute=True):
         first = ada_client.post(reverse("library_refresh"), HTTP_HX_REQUEST="true")
         ada_client.post(reverse("library_refresh"), HTTP_HX_REQUEST="true")
 
     job = LibraryRefresh.objects.get(user=ada)  # the second click found the active one
-    assert sent == [job.pk]
+    assert sent_tasks == [("playlists.tasks.refresh_library_task", [job.pk], "bulk")]
     poll_url = reverse("library_job", args=["refresh", job.pk])
     assert f'hx-get="{poll_url}"' in first.content.decode()
     job.claim()
@@ -116,6 +113,28 @@ def test_refresh_over_htmx_queues_one_job_and_polls_its_progress(
     assert "40 of 100" in progress and 'hx-trigger="every 1s"' in progress
     job.complete()
     assert "hx-trigger" not in ada_client.get(poll_url).content.decode()  # stops polling
+
+
+def test_a_job_no_worker_runs_says_since_when_in_the_persons_time_instead_of_an_eta(
+    ada, ada_client, fake_clock
+):
+    from archive.models import HistoryProfile
+
+    HistoryProfile.objects.create(user=ada, time_zone="Europe/Berlin")
+    job = LibraryRefresh.objects.create(user=ada)
+    job.claim()  # 12:00 UTC, 13:00 in Berlin
+    poll_url = reverse("library_job", args=["refresh", job.pk])
+    fake_clock.advance(60)
+    job.advance(done=40, total=100, step="Playlist 1 of 2")
+    alive = ada_client.get(poll_url, HTTP_HX_REQUEST="true").content.decode()
+    assert "left" in alive and "waiting for a worker" not in alive  # a live job has an ETA
+
+    fake_clock.advance(LibraryRefresh.lost_after().total_seconds() + 60)  # its worker died
+    dead = ada_client.get(poll_url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "waiting for a worker since 13:01" in dead
+    assert "left" not in dead  # no ETA that only grows
+    assert "40 of 100" in dead and 'hx-trigger="every 1s"' in dead  # still polled: it may resume
 
 
 def test_the_track_detail_shows_its_sources(ada, ada_client):

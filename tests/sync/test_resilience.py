@@ -14,7 +14,7 @@ from sandbox.spotify import faults, mutations
 from sandbox.spotify import models as sandbox
 from spotify import http
 from sync.engine import run_sync, sync_base
-from sync.locks import STALE_AFTER, fail_stale_syncs, start_sync
+from sync.locks import start_sync
 from sync.models import ChildPlaylist, ExternalEdit, Outcome, SyncEvent
 from tests.sync.conftest import add_to, make_base, make_child, remove_from, unused_tracks, uris_of
 
@@ -72,13 +72,17 @@ def test_a_worker_killed_after_a_write_chunk_is_followed_by_a_sync_that_converge
     child.refresh_from_db()
     assert child.pending_op["op"] == "add"  # landed on Spotify, not checkpointed here
 
-    # The dead run still holds the lock until the sweep sees no heartbeat for 10 minutes.
+    # The dead run still holds the lock; once its heartbeat is older than a sync's limit, the
+    # next runner takes it over (ops.jobs' claim) and goes on from its checkpoint.
     assert start_sync(base, enqueue=False) == (dead, False)
-    assert fail_stale_syncs(now=clock.now() + STALE_AFTER + timedelta(seconds=1)) == 1
-    dead.refresh_from_db()
-    assert dead.status == JobStatus.FAILED and "Retry" in dead.error
+    assert SyncEvent.claim_for_worker(dead.pk) is None  # silent, but not for long enough yet
+    silent_since = clock.now() - SyncEvent.lost_after() - timedelta(seconds=1)
+    SyncEvent.objects.filter(pk=dead.pk).update(heartbeat_at=silent_since)
+    event = SyncEvent.claim_for_worker(dead.pk)
+    assert event == dead and event.status == JobStatus.RUNNING
 
-    event, result = sync_base(base)
+    result = run_sync(event)
+    event.refresh_from_db()
 
     assert event.status == JobStatus.COMPLETED, event.error
     assert uris_of(child.spotify_id) == uris_of(base_playlist.spotify_id)
@@ -245,10 +249,9 @@ def test_a_quota_pause_pauses_the_sync_and_it_resumes_from_its_checkpoint(
     assert mutations.duplicates() == []
 
 
-def test_twenty_simultaneous_triggers_start_exactly_one_sync(ada, base_playlist, monkeypatch):
+def test_twenty_simultaneous_triggers_start_exactly_one_sync(ada, base_playlist, sent_tasks):
     base = make_base(ada, base_playlist)
-    sent = []
-    monkeypatch.setattr("sync.tasks.sync_task.delay", lambda pk: sent.append(pk))
+    sent = sent_tasks
     barrier = threading.Barrier(20)
     results, errors = [], []
 
@@ -275,7 +278,7 @@ def test_twenty_simultaneous_triggers_start_exactly_one_sync(ada, base_playlist,
     assert len(sent) == 1
 
 
-def test_stale_syncs_are_failed_and_live_or_paused_ones_left_alone(ada, base_playlist):
+def test_lost_syncs_are_resent_not_failed_and_live_or_paused_ones_left_alone(ada, base_playlist):
     from celery.signals import worker_ready
 
     now = clock.now()
@@ -284,12 +287,12 @@ def test_stale_syncs_are_failed_and_live_or_paused_ones_left_alone(ada, base_pla
         bases.append(
             type(bases[0]).objects.create(user=ada, spotify_id=f"other{n}", name=f"Other {n}")
         )
-    old = now - STALE_AFTER - timedelta(minutes=1)
+    old = now - SyncEvent.lost_after() - timedelta(minutes=1)
     dead = SyncEvent.objects.create(
         user=ada, base=bases[0], status=JobStatus.RUNNING, heartbeat_at=old
     )
     alive = SyncEvent.objects.create(
-        user=ada, base=bases[1], status=JobStatus.RUNNING, heartbeat_at=now - timedelta(minutes=2)
+        user=ada, base=bases[1], status=JobStatus.RUNNING, heartbeat_at=now - timedelta(seconds=20)
     )
     lost = SyncEvent.objects.create(user=ada, base=bases[2], status=JobStatus.QUEUED)
     SyncEvent.objects.filter(pk=lost.pk).update(created_at=old)
@@ -297,14 +300,18 @@ def test_stale_syncs_are_failed_and_live_or_paused_ones_left_alone(ada, base_pla
         user=ada, base=bases[3], status=JobStatus.PAUSED, heartbeat_at=old, started_at=old
     )
 
-    worker_ready.send(sender=None)  # a worker starting sweeps first
+    worker_ready.send(sender=None)  # a worker starting rescues first (ops.jobs)
 
     statuses = dict(SyncEvent.objects.values_list("pk", "status"))
-    assert statuses[dead.pk] == statuses[lost.pk] == JobStatus.FAILED
+    assert statuses[dead.pk] == JobStatus.RUNNING and statuses[lost.pk] == JobStatus.QUEUED
     assert statuses[alive.pk] == JobStatus.RUNNING
     assert statuses[paused.pk] == JobStatus.PAUSED
-    dead.refresh_from_db()
-    assert "10 minutes" in dead.error
+    resent = set(SyncEvent.objects.filter(resent_at__isnull=False).values_list("pk", flat=True))
+    assert resent == {dead.pk, lost.pk}  # their tasks were sent again; nothing was failed
+    # The re-sent task takes the dead one over; the live one stays its worker's.
+    assert SyncEvent.claim_for_worker(dead.pk).worker_losses == 1
+    assert SyncEvent.claim_for_worker(alive.pk) is None
+    assert SyncEvent.claim_for_worker(lost.pk).status == JobStatus.RUNNING
 
 
 def test_an_outside_edit_of_an_unchanged_child_waits_for_a_full_check(synced, base_playlist):
