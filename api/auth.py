@@ -10,11 +10,13 @@ from __future__ import annotations
 from functools import wraps
 
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from api.models import ApiToken, hash_token
+from core.params import BadParameter
 
 REQUESTS_PER_MINUTE = 120
 
@@ -90,6 +92,10 @@ def api_view(*, write: bool = False, methods: tuple[str, ...] = ("GET",)):
                         401, "not_authenticated", "Send an API token: Authorization: Bearer …"
                     )
                 return view(request, *args, **kwargs)
+            except BadParameter as bad:
+                return error(bad.status, "bad_request", str(bad))
+            except RequestDataTooBig:
+                return error(413, "too_large", "The body is larger than this API accepts.")
             except ApiError as failure:
                 response = failure.response()
                 if failure.status == 429:

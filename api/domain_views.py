@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
@@ -13,15 +12,26 @@ from api import serializers
 from api.auth import ApiError, api_view
 from api.models import IdempotentRequest
 from api.views import page_params, paginated
+from core import params
+
+MAX_BODY_BYTES = 256 * 1024  # the largest real body (a rollback's item list) is a few KB
 
 
 def _body(request) -> dict:
+    declared = params.integer(
+        request.META.get("CONTENT_LENGTH") or "0",
+        name="Content-Length",
+        minimum=0,
+        maximum=2**62,
+    )
+    if declared > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", f"The body may be at most {MAX_BODY_BYTES // 1024} KB.")
     if not request.body:
         return {}
     try:
-        body = json.loads(request.body)
-    except ValueError:
-        raise ApiError(400, "bad_json", "The body must be JSON.") from None
+        body = params.json_value(request.body)
+    except params.BadParameter as bad:
+        raise ApiError(400, "bad_json", str(bad)) from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "The body must be a JSON object.")
     return body
@@ -287,12 +297,8 @@ def recent_plays(request):
 
 
 def _date(value: str | None, name: str, default: date) -> date:
-    if not value:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ApiError(400, "bad_request", f"{name} must be a date like 2026-11-24.") from None
+    # Clamped to years the archive can hold: year 1 and 9999 overflow time-zone arithmetic.
+    return params.day(value, name=name, default=default)
 
 
 @api_view()
@@ -304,8 +310,11 @@ def stats(request):
     today = timezone.now().astimezone(zone).date()
     start = _date(request.GET.get("from"), "from", today - timedelta(days=29))
     end = _date(request.GET.get("to"), "to", today)
-    if end < start or (end - start).days > 366 * 30:
+    if end < start:
         raise ApiError(400, "bad_request", "to must be on or after from.")
+    start, end = archive_stats.held_range(
+        start, end, archive_stats.first_day(request.user.pk), today
+    )
     period = archive_stats.Range(start, end, zone)
     totals = archive_stats.totals(request.user.pk, period)
     top = archive_stats.top_lists(request.user.pk, period)

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Bad ids, numbers, dates and NUL characters become a 400 in words (core/params.py).
+    "core.params.ParameterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

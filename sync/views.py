@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import params
 from ops.jobs import ACTIVE_STATUSES
 from playlists.models import Playlist
 from sync import editor, schedules
@@ -389,8 +390,9 @@ def event_retry(request, pk: int):
 def history(request):
     events = SyncEvent.objects.filter(user=request.user).select_related("base")
     base = None
-    if request.GET.get("base", "").isdigit():
-        base = _base_for(request, int(request.GET["base"]))
+    base_id = params.optional_id(request.GET.get("base"), name="base")
+    if base_id is not None:
+        base = _base_for(request, base_id)
         events = events.filter(base=base)
     page = Paginator(events, HISTORY_PAGE).get_page(request.GET.get("page"))
     return render(request, "sync/history.html", {"page": page, "base": base})

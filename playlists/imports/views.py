@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import params
 from playlists.imports.jobs import confirm_import, start_import
 from playlists.imports.parsers import FORMAT_LABELS, MAX_FILE_BYTES, UnreadableFile, parse_upload
 from playlists.models import ImportStage, MatchStatus, PlaylistImport
@@ -132,6 +133,6 @@ def detail(request, pk: int):
 @login_required
 def create(request, pk: int):
     job = _job_for_user(request, pk)
-    include = {int(value) for value in request.POST.getlist("include") if value.isdigit()}
+    include = set(params.id_list(request.POST.getlist("include"), name="include"))
     confirm_import(job, include)
     return redirect("library_import_detail", pk=job.pk)
