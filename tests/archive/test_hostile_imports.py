@@ -122,3 +122,32 @@ def test_many_tiny_members_hand_the_worker_back_between_files(settings):
         assert slices <= 31
     assert slices >= 30  # one file per slice: the queue gets its worker back every time
     assert job.files.filter(status=FileStatus.DONE).count() == 30
+
+
+def test_an_oversized_upload_is_refused_before_the_csrf_check_reads_it(settings):
+    from django.test import Client
+
+    settings.ARCHIVE_MAX_UPLOAD_BYTES = 1000
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user())
+    body = b"--x\r\n" + b"a" * 3_000_000 + b"\r\n--x--\r\n"
+    response = client.generic(
+        "POST", reverse("history_import"), body, "multipart/form-data; boundary=x"
+    )
+    # Before the fix the CSRF middleware parsed the whole body first and answered 403.
+    assert response.status_code == 413
+    assert not ImportJob.objects.exists()
+
+
+def test_a_small_upload_without_a_csrf_token_is_still_refused(settings):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user())
+    records = json.dumps([extended_record(1, T0)]).encode()
+    response = client.post(
+        reverse("history_import"),
+        {"files": raw_upload("Streaming_History_Audio_2024.json", records), "min_seconds": 30},
+    )
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
