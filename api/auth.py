@@ -64,6 +64,21 @@ def _rate_limit(token: ApiToken) -> None:
         )
 
 
+# The largest real body (a rollback's item list) is a few KB; anything far larger is refused
+# from its Content-Length, before a byte is read, as JSON like every other API error.
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _check_body_size(request) -> None:
+    raw = request.META.get("CONTENT_LENGTH") or "0"
+    if not (raw.isascii() and raw.isdigit()):
+        raise ApiError(400, "bad_request", "Content-Length must be a number of bytes.")
+    if int(raw) > MAX_BODY_BYTES:
+        raise ApiError(
+            413, "too_large", f"The body may be at most {MAX_BODY_BYTES // 1024} KB of JSON."
+        )
+
+
 def api_view(*, write: bool = False, methods: tuple[str, ...] = ("GET",)):
     """Wrap a view: method check, authentication, scope, rate limit, JSON errors."""
 
@@ -74,6 +89,7 @@ def api_view(*, write: bool = False, methods: tuple[str, ...] = ("GET",)):
             try:
                 if request.method not in methods:
                     raise ApiError(405, "method_not_allowed", f"Use {' or '.join(methods)}.")
+                _check_body_size(request)
                 token = _bearer_token(request)
                 if token is not None:
                     if write and not token.can_write:

@@ -248,7 +248,7 @@ class ParameterMiddleware:
 
     def process_view(self, request, view, args, kwargs):
         key = has_nul(request.GET)
-        if key is None and request.method == "POST" and _small_form(request):
+        if key is None and request.method == "POST" and _small_form(request, view):
             key = has_nul(request.POST)
         if key is not None:
             return bad_request(
@@ -262,11 +262,15 @@ class ParameterMiddleware:
         return None
 
 
-def _small_form(request) -> bool:
-    """Only look at form fields of ordinary forms: reading a large multipart body here would
-    defeat the upload views that refuse an oversized body before reading it."""
+def _small_form(request, view) -> bool:
+    """Only look at the fields of ordinary forms. Upload views are csrf_exempt so that they
+    can refuse an oversized body unread and choose their own upload handlers; reading the
+    body here would defeat both, so their fields are left to their forms (whose text fields
+    refuse NUL themselves)."""
+    if getattr(view, "csrf_exempt", False):
+        return False
     kind = request.META.get("CONTENT_TYPE", "")
-    if not kind.startswith("application/x-www-form-urlencoded"):
+    if not kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         return False
     try:
         size = int(request.META.get("CONTENT_LENGTH") or 0)

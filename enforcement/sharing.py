@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from core import params, spreadsheet
 from enforcement.blocklist import OWN_LIST_NAME, SPOTIFY_ID, parse_references
 from enforcement.models import (
     BlockEntry,
@@ -85,7 +86,7 @@ def export_json(blocklist: Blocklist) -> str:
 
 def export_csv(blocklist: Blocklist) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)  # no cell runs as a formula in a spreadsheet
     writer.writerow(CSV_COLUMNS)
     for entry in blocklist.entries.order_by("kind", "name", "id"):
         writer.writerow(
@@ -131,7 +132,7 @@ def _version(value, where: str) -> int:
 def _name(value, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidImport(f"{where}: the list needs a name")
-    name = value.strip()
+    name = value.replace("\x00", "").strip()
     if len(name) > 100:
         raise InvalidImport(f"{where}: the list's name is longer than 100 characters")
     return name
@@ -146,6 +147,11 @@ def _flag(value, where: str) -> bool:
     if word in FALSE_WORDS:
         return False
     raise InvalidImport(f"{where}: include_featured must be true or false, not {value!r}")
+
+
+def _clean(value) -> str:
+    """Text as stored: a JSON "\\u0000" decodes to a NUL, which PostgreSQL cannot store."""
+    return str(value or "").replace("\x00", "")
 
 
 def _entry(raw: dict, where: str, problems: list[str]) -> dict | None:
@@ -170,9 +176,9 @@ def _entry(raw: dict, where: str, problems: list[str]) -> dict | None:
     return {
         "kind": kind,
         "spotify_id": spotify_id,
-        "name": str(raw.get("name") or "")[:500],
+        "name": _clean(raw.get("name"))[:500],
         "include_featured": featured and kind == EntryKind.ARTIST,
-        "note": str(raw.get("note") or "")[:2000],
+        "note": _clean(raw.get("note"))[:2000],
     }
 
 
@@ -199,13 +205,20 @@ def _finish(parsed: ParsedList, rows: list[tuple[str, dict]]) -> ParsedList:
     return parsed
 
 
+MAX_JSON_DEPTH = 8  # a blocklist file is an object holding a list of flat objects (depth 3)
+
+
 def parse_json(text: str) -> ParsedList:
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise InvalidImport(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels") from None
     except json.JSONDecodeError as error:
         raise InvalidImport(
             f"this is not valid JSON (line {error.lineno}, column {error.colno})"
         ) from None
+    if params.json_depth(document, limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise InvalidImport(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
         raise InvalidImport('expected a JSON object with an "entries" list')
     if document.get("format", FORMAT) != FORMAT:
@@ -213,7 +226,7 @@ def parse_json(text: str) -> ParsedList:
     parsed = ParsedList(
         name=_name(document.get("name"), "the file"),
         version=_version(document.get("version", 1), "the file"),
-        description=str(document.get("description") or "")[:2000],
+        description=_clean(document.get("description"))[:2000],
     )
     rows = [(f"entry {number}", raw) for number, raw in enumerate(document["entries"], start=1)]
     return _finish(parsed, rows)
@@ -229,7 +242,7 @@ def parse_csv(text: str, default_name: str) -> ParsedList:
     versions: set[str] = set()
     try:
         for number, row in enumerate(reader, start=2):
-            row = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
+            row = {(k or "").strip().lower(): spreadsheet.restore(v or "") for k, v in row.items()}
             if not any(value.strip() for value in row.values()):
                 continue
             names.add(row.get("list_name", "").strip())
@@ -259,6 +272,8 @@ def parse_upload(file_name: str, data: bytes) -> ParsedList:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidImport("the file is not UTF-8 text") from None
+    if "\x00" in text:
+        raise InvalidImport("the file holds NUL characters: it is binary, not a CSV or JSON list")
     lower = file_name.lower()
     if lower.endswith(".json") or (not lower.endswith(".csv") and text.lstrip().startswith("{")):
         return parse_json(text)

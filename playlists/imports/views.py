@@ -71,7 +71,12 @@ def _too_large(request):
 @require_http_methods(["GET", "POST"])
 def upload(request):
     if request.method == "POST":
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = params.integer(
+            request.META.get("CONTENT_LENGTH") or "0",
+            name="Content-Length",
+            minimum=0,
+            maximum=2**62,
+        )
         if declared > MAX_FILE_BYTES + FORM_OVERHEAD_BYTES:
             # Refused before a byte of the body is read (and before the CSRF check, which
             # would read it): the answer has no side effects either way.
