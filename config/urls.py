@@ -3,9 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api import pages as api_pages
-from config import views
+from config import accounts, views
 from ops import views as ops_views
 from spotify import views as spotify_views
+
+# Set before admin.site.urls is read below: the admin's URLs bind its login view then.
+admin.site.login = accounts.throttled_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -24,6 +27,8 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("healthz", views.healthz, name="healthz"),
+    # Before allauth's own: its password, email and reset pages are off (config/accounts.py).
+    *accounts.urlpatterns(),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
