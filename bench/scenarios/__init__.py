@@ -1,7 +1,7 @@
 """Every scenario module is imported here, which registers it with the harness. ORDER is the
 order `make bench` runs and prints them in (the issue's list, then the baselines)."""
 
-from bench.scenarios import archive, enforcement, gateway, library, sync  # noqa: F401
+from bench.scenarios import archive, enforcement, gateway, hostile, library, sync  # noqa: F401
 
 ORDER = [
     "gateway_paging_10k",
@@ -17,6 +17,7 @@ ORDER = [
     "history_import_500k",
     "stats_1m",
     "sync_memory_10k_20_children",
+    "hostile_uploads",
     "baseline_sync_wipe_and_replace",
     "baseline_library_remove_per_item_1k",
 ]

@@ -39,6 +39,7 @@ def test_every_page_has_a_strict_csp_and_no_inline_script(member):
             assert not INLINE_SCRIPT.search(html), (route, INLINE_SCRIPT.search(html)[0])
             assert not INLINE_HANDLER.search(html), (route, INLINE_HANDLER.search(html)[0])
             assert "hx-on" not in html, route
+            assert "<style" not in html and " style=" not in html, route
             checked += 1
     assert checked > 10
 
