@@ -75,6 +75,11 @@ def create_job(
                 inspection = spotify_export.inspect_upload(target, upload.name)
                 sources += inspection.sources
                 ignored += inspection.ignored
+            if len(sources) > spotify_export.MAX_HISTORY_FILES:
+                raise UploadRefused(
+                    f"{len(sources):,} listening-history files in this upload; a Spotify export "
+                    f"has a few dozen, and at most {spotify_export.MAX_HISTORY_FILES:,} are read."
+                )
             if not sources:
                 listed = f" (found only: {', '.join(ignored[:5])})" if ignored else ""
                 raise UploadRefused(

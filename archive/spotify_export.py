@@ -94,6 +94,9 @@ def _escapes(name: str) -> bool:
 
 
 MAX_MEMBERS = 10_000
+# A lifetime of extended history is a few dozen files of ~12 MB. Thousands of tiny ones cost a
+# worker seconds of bookkeeping each while holding others' imports up, and are never an export.
+MAX_HISTORY_FILES = 1_000
 
 
 def inspect_upload(path: Path, original_name: str) -> Inspection:
@@ -136,6 +139,11 @@ def inspect_upload(path: Path, original_name: str) -> Inspection:
             total += member.file_size
         sources.append(
             Source(name, str(path), name, kind or FileKind.UNKNOWN, member.file_size, problem)
+        )
+    if len(sources) > MAX_HISTORY_FILES:
+        raise UploadRefused(
+            f"{original_name}: {len(sources):,} listening-history files inside; a Spotify "
+            f"export has a few dozen, and at most {MAX_HISTORY_FILES:,} are read."
         )
     if total > conf.max_total_bytes():
         raise UploadRefused(

@@ -16,18 +16,18 @@ from django.shortcuts import redirect
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 
-# Everything under /accounts/ that is about local passwords, emails or codes.
+# Everything under /accounts/ that is about local passwords, emails or codes (relative to it).
 OFF = (
-    r"^accounts/password/",
-    r"^accounts/email/",
-    r"^accounts/confirm-email/",
-    r"^accounts/signup/",
-    r"^accounts/reauthenticate/",
-    r"^accounts/login/code/",
-    r"^accounts/code/",
-    r"^accounts/2fa/",
-    r"^accounts/sessions/",
-    r"^accounts/inactive/",
+    r"^password/",
+    r"^email/",
+    r"^confirm-email/",
+    r"^signup/",
+    r"^reauthenticate/",
+    r"^login/code/",
+    r"^code/",
+    r"^2fa/",
+    r"^sessions/",
+    r"^inactive/",
 )
 
 
@@ -47,7 +47,7 @@ def login_page(request):
 
 def urlpatterns() -> list:
     return [re_path(pattern, switched_off) for pattern in OFF] + [
-        re_path(r"^accounts/login/$", login_page, name="account_login_off"),
+        re_path(r"^login/$", login_page),
     ]
 
 

@@ -28,7 +28,7 @@ urlpatterns = [
     path("waitlist/", views.waitlist, name="waitlist"),
     path("healthz", views.healthz, name="healthz"),
     # Before allauth's own: its password, email and reset pages are off (config/accounts.py).
-    *accounts.urlpatterns(),
+    path("accounts/", include(accounts.urlpatterns())),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,7 +2,8 @@
 process (gunicorn) and a real Celery worker, with the peak memory of each.
 
 - a history file nesting 20,000 levels deep (`[[[[…]]]]`, 40 KB);
-- a zip of 10,000 tiny history files (each `[]`);
+- a zip of 10,000 tiny history files (each `[]`): refused from its directory; and a zip of
+  1,000 (the most an upload may have), which the worker reads with a checkpoint per file;
 - a 5 MB playlist of one character per line;
 - and, queued behind them, another person's small import: the queue must keep serving it.
 
@@ -28,6 +29,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from archive.models import FileStatus, HistoryProfile, ImportJob
+from archive.spotify_export import MAX_HISTORY_FILES
 from bench.harness import ROOT, Outcome, scenario
 
 LIMIT_MB = 300
@@ -73,10 +75,10 @@ def _session(username: str) -> requests.Session:
     return session
 
 
-def _tiny_zip() -> bytes:
+def _tiny_zip(members: int) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for number in range(TINY_MEMBERS):
+        for number in range(members):
             archive.writestr(f"MyData/Streaming_History_Audio_{number}.json", b"[]")
     return buffer.getvalue()
 
@@ -151,13 +153,17 @@ def hostile_uploads(server) -> Outcome:
         started = time.monotonic()
         notes = []
 
-        deep_user, tiny_user, list_user, probe_user = (
-            _session(f"bench-hostile-{label}") for label in ("deep", "tiny", "list", "probe")
+        deep_user, many_user, tiny_user, list_user, probe_user = (
+            _session(f"bench-hostile-{label}")
+            for label in ("deep", "many", "tiny", "list", "probe")
         )
         deep = _history_post(
             deep_user, base, "Streaming_History_Audio_deep.json", b"[" * DEPTH + b"]" * DEPTH
         )
-        tiny_bytes = _tiny_zip()
+        # 10,000 tiny members: refused from the zip's directory, before any is read.
+        many = _history_post(many_user, base, "my_spotify_data.zip", _tiny_zip(TINY_MEMBERS))
+        # The most tiny files an upload may have: read by the worker, one checkpoint a file.
+        tiny_bytes = _tiny_zip(MAX_HISTORY_FILES)
         tiny_started = time.monotonic()
         tiny = _history_post(tiny_user, base, "my_spotify_data.zip", tiny_bytes)
         listed = list_user.post(
@@ -181,7 +187,8 @@ def hostile_uploads(server) -> Outcome:
         )
         answers = {
             "deep": deep.status_code,
-            "tiny": tiny.status_code,
+            "10k_members": many.status_code,
+            "1k_members": tiny.status_code,
             "playlist": listed.status_code,
             "probe": probe.status_code,
         }
@@ -221,7 +228,10 @@ def hostile_uploads(server) -> Outcome:
         "web under 300 MB": web_peak < LIMIT_MB,
         "worker under 300 MB": worker_peak < LIMIT_MB,
         "deep nesting refused": bool(deep_file and "nests more than" in deep_file.error),
-        "10,000 tiny files read": tiny_files_done == TINY_MEMBERS,
+        "10,000 tiny files refused": many.status_code == 400
+        and not ImportJob.objects.filter(user=many_user.user).exists()
+        and "a few dozen" in many.text,
+        f"{MAX_HISTORY_FILES:,} tiny files read": tiny_files_done == MAX_HISTORY_FILES,
         "playlist refused (400)": listed.status_code == 400,
         "the other import completed": bool(probe_job and probe_job.status == "completed"),
     }
@@ -230,7 +240,8 @@ def hostile_uploads(server) -> Outcome:
     tiny_seconds = (tiny_done_at - tiny_started) if tiny_done_at else None
     notes.append(
         f"web peak {web_peak:.0f} MB, worker peak {worker_peak:.0f} MB; "
-        f"10k tiny files {tiny_seconds or float('nan'):.0f} s; "
+        f"10k tiny files refused ({many.status_code}); "
+        f"{MAX_HISTORY_FILES:,} tiny files read in {tiny_seconds or float('nan'):.0f} s; "
         f"other person's import done {probe_wait or float('nan'):.0f} s after upload; "
         f"5 MB playlist refused in {list_seconds:.1f} s"
     )

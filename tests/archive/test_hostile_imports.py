@@ -151,3 +151,12 @@ def test_a_small_upload_without_a_csrf_token_is_still_refused(settings):
     )
     assert response.status_code == 403
     assert not ImportJob.objects.exists()
+
+
+def test_an_upload_of_thousands_of_history_files_is_refused_before_any_is_read():
+    from archive.spotify_export import MAX_HISTORY_FILES, UploadRefused
+
+    members = {f"Streaming_History_Audio_{n}.json": b"[]" for n in range(MAX_HISTORY_FILES + 1)}
+    with pytest.raises(UploadRefused, match="a Spotify export has a few dozen"):
+        create_job(make_user(), [raw_upload("my_spotify_data.zip", zip_bytes(members))])
+    assert not ImportJob.objects.exists()
