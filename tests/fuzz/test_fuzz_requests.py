@@ -114,6 +114,34 @@ def test_every_page_and_form_answers_hostile_values_without_a_5xx(client, target
     check(response, seconds, (name, method, values))
 
 
+# The values that found the 500s of issue 19, sent to every field of every route at once (one
+# request per value and method): a deterministic sweep that random subsets can miss.
+SWEEP = [
+    "²",
+    "abc",
+    "-1",
+    "9" * 30,
+    "1e400",
+    "0001-01-01",
+    "9999-12-31",
+    "x" * 5000,
+    "[" * 3000,
+    "r.²",
+    "remove:r.²",
+    "add-group:r.0.0.0.0.0.0.0.0",
+]
+
+
+def test_every_route_answers_the_sweep_values_in_every_field(client, targets):
+    for name, url, fields in targets:
+        for value in SWEEP:
+            data = dict.fromkeys(fields, value)
+            response, seconds = timed(client.get, url, data)
+            check(response, seconds, (name, "get", value[:20]))
+            response, seconds = timed(client.post, url, data, HTTP_HX_REQUEST="true")
+            check(response, seconds, (name, "post", value[:20]))
+
+
 @pytest.fixture
 def path_routes(owner):
     """Routes whose URL takes parameters, as (pattern, converters) for path fuzzing."""
