@@ -40,6 +40,10 @@ from spotify import clock
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+# Files read per slice, at most: a real export's few dozen large files use up the time slice
+# first; an upload of many tiny files hands its worker back every FILES_PER_SLICE files, so
+# the jobs queued behind it wait seconds, not the whole slice.
+FILES_PER_SLICE = 50
 
 
 # --- creating a job from an upload ------------------------------------------------------------
@@ -164,17 +168,14 @@ def run_import_job(job: ImportJob, *, requeue: bool = True) -> None:
 
 
 def _run_files(job, stubs, matcher, progress, deadline, archives, requeue) -> None:
-    started = False
-    for import_file in job.files.filter(
-        status__in=[FileStatus.PENDING, FileStatus.READING]
-    ).order_by("position"):
+    pending = job.files.filter(status__in=[FileStatus.PENDING, FileStatus.READING])
+    for read, import_file in enumerate(pending.order_by("position")):
         if import_file.kind in (FileKind.ACCOUNT, FileKind.UNKNOWN) and matcher is None:
             matcher = AccountMatcher(job.user_id)
-        # The time is checked before every file too, not only every BATCH_SIZE records: ten
-        # thousand tiny files would otherwise hold the worker past Celery's limit, with other
-        # people's jobs waiting behind it.
-        out_of_time = started and clock.monotonic() > deadline
-        started = True
+        # Checked before every file too, not only every BATCH_SIZE records: thousands of tiny
+        # files would otherwise hold the worker past Celery's limit, with other people's jobs
+        # waiting behind it.
+        out_of_time = read > 0 and (clock.monotonic() > deadline or read >= FILES_PER_SLICE)
         if out_of_time or not _read_file(
             job, import_file, stubs, matcher, progress, deadline, archives
         ):

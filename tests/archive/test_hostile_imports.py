@@ -160,3 +160,20 @@ def test_an_upload_of_thousands_of_history_files_is_refused_before_any_is_read()
     with pytest.raises(UploadRefused, match="a Spotify export has a few dozen"):
         create_job(make_user(), [raw_upload("my_spotify_data.zip", zip_bytes(members))])
     assert not ImportJob.objects.exists()
+
+
+def test_many_tiny_files_hand_the_worker_back_every_few_dozen_files():
+    from archive.importer import FILES_PER_SLICE
+
+    user = make_user()
+    members = {f"Streaming_History_Audio_{n}.json": b"[]" for n in range(2 * FILES_PER_SLICE + 1)}
+    job = create_job(user, [raw_upload("my_spotify_data.zip", zip_bytes(members))])
+    slices = 0
+    while job.status != JobStatus.COMPLETED:
+        run_import_job(claim(job.pk), requeue=False)
+        job.refresh_from_db()
+        slices += 1
+        if job.status == JobStatus.QUEUED:
+            done = job.files.filter(status=FileStatus.DONE).count()
+            assert done == slices * FILES_PER_SLICE
+    assert slices == 3
