@@ -10,11 +10,13 @@ from __future__ import annotations
 from functools import wraps
 
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from api.models import ApiToken, hash_token
+from core.params import BadParameter
 
 REQUESTS_PER_MINUTE = 120
 
@@ -62,6 +64,21 @@ def _rate_limit(token: ApiToken) -> None:
         )
 
 
+# The largest real body (a rollback's item list) is a few KB; anything far larger is refused
+# from its Content-Length, before a byte is read, as JSON like every other API error.
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _check_body_size(request) -> None:
+    raw = request.META.get("CONTENT_LENGTH") or "0"
+    if not (raw.isascii() and raw.isdigit()):
+        raise ApiError(400, "bad_request", "Content-Length must be a number of bytes.")
+    if int(raw) > MAX_BODY_BYTES:
+        raise ApiError(
+            413, "too_large", f"The body may be at most {MAX_BODY_BYTES // 1024} KB of JSON."
+        )
+
+
 def api_view(*, write: bool = False, methods: tuple[str, ...] = ("GET",)):
     """Wrap a view: method check, authentication, scope, rate limit, JSON errors."""
 
@@ -72,6 +89,7 @@ def api_view(*, write: bool = False, methods: tuple[str, ...] = ("GET",)):
             try:
                 if request.method not in methods:
                     raise ApiError(405, "method_not_allowed", f"Use {' or '.join(methods)}.")
+                _check_body_size(request)
                 token = _bearer_token(request)
                 if token is not None:
                     if write and not token.can_write:
@@ -90,6 +108,10 @@ def api_view(*, write: bool = False, methods: tuple[str, ...] = ("GET",)):
                         401, "not_authenticated", "Send an API token: Authorization: Bearer …"
                     )
                 return view(request, *args, **kwargs)
+            except BadParameter as bad:
+                return error(bad.status, "bad_request", str(bad))
+            except RequestDataTooBig:
+                return error(413, "too_large", "The body is larger than this API accepts.")
             except ApiError as failure:
                 response = failure.response()
                 if failure.status == 429:

@@ -20,6 +20,7 @@ from api.models import IdempotentRequest
 from api.views import cached_count, owner_key, page_params, paginated
 from archive import stats as archive_stats
 from archive.models import HistoryProfile, ImportJob, PlayEvent
+from core import params
 from enforcement.automatic import approve_plan
 from enforcement.executor import AlreadyRunning, NotExecutable, arm
 from enforcement.models import ActionBatch
@@ -31,12 +32,13 @@ from sync.models import BasePlaylist, SyncEvent, Trigger
 
 
 def _body(request) -> dict:
+    # Its size was checked by api_view, from Content-Length, before this reads it.
     if not request.body:
         return {}
     try:
-        body = json.loads(request.body)
-    except ValueError:
-        raise ApiError(400, "bad_json", "The body must be JSON.") from None
+        body = params.json_value(request.body)
+    except params.BadParameter as bad:
+        raise ApiError(400, "bad_json", str(bad)) from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "The body must be a JSON object.")
     return body
@@ -369,12 +371,8 @@ def recent_plays(request):
 
 
 def _date(value: str | None, name: str, default: date) -> date:
-    if not value:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ApiError(400, "bad_request", f"{name} must be a date like 2026-11-24.") from None
+    # Clamped to years the archive can hold: year 1 and 9999 overflow time-zone arithmetic.
+    return params.day(value, name=name, default=default)
 
 
 @api_view()
@@ -383,8 +381,11 @@ def stats(request):
     today = timezone.now().astimezone(zone).date()
     start = _date(request.GET.get("from"), "from", today - timedelta(days=29))
     end = _date(request.GET.get("to"), "to", today)
-    if end < start or (end - start).days > 366 * 30:
+    if end < start:
         raise ApiError(400, "bad_request", "to must be on or after from.")
+    start, end = archive_stats.held_range(
+        start, end, archive_stats.first_day(request.user.pk), today
+    )
     period = archive_stats.Range(start, end, zone)
     totals = archive_stats.totals(request.user.pk, period)
     top = archive_stats.top_lists(request.user.pk, period)

@@ -4,12 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from api.models import ApiToken, Scope
 from ops import confirm
 
 
+@never_cache
 @require_GET
 @login_required
 def tokens(request):
@@ -20,6 +22,7 @@ def tokens(request):
     )
 
 
+@never_cache  # the response shows the new token: no browser or proxy may keep a copy
 @require_POST
 @login_required
 def create_token(request):

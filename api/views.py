@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from api import openapi, serializers
 from api.auth import ApiError, api_view, error
+from core import params
 from ops.jobs import find_job, job_models
 from spotify import usage
 
@@ -20,15 +21,16 @@ PAGE_MAX = 10_000  # an offset past this is a mistake, and some databases overfl
 
 
 def page_params(request) -> tuple[int, int]:
-    try:
-        page = int(request.GET.get("page", "1"))
-        per_page = int(request.GET.get("per_page", str(PER_PAGE_DEFAULT)))
-    except ValueError:
-        raise ApiError(400, "bad_request", "page and per_page must be whole numbers.") from None
-    if not 1 <= page <= PAGE_MAX or not 1 <= per_page <= PER_PAGE_MAX:
-        raise ApiError(
-            400, "bad_request", f"1 ≤ page ≤ {PAGE_MAX} and 1 ≤ per_page ≤ {PER_PAGE_MAX}."
-        )
+    page = params.integer(
+        request.GET.get("page"), name="page", minimum=1, maximum=PAGE_MAX, default=1
+    )
+    per_page = params.integer(
+        request.GET.get("per_page"),
+        name="per_page",
+        minimum=1,
+        maximum=PER_PAGE_MAX,
+        default=PER_PAGE_DEFAULT,
+    )
     return page, per_page
 
 

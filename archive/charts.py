@@ -207,7 +207,7 @@ def heatmap_svg(chart: Heatmap, label: str) -> SafeString:
     name = escape(label)
     out = [
         f'<svg class="chart" role="img" aria-label="{name}" viewBox="0 0 {chart.width} '
-        f'{chart.height}" width="100%" style="max-width: {chart.width}px"><title>{name}</title>'
+        f'{chart.height}" width="{chart.width}"><title>{name}</title>'
     ]
     out += [
         f'<text x="{t.x}" y="{t.y}" text-anchor="middle">{escape(t.label)}</text>'

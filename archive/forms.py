@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from django import forms
 
 from archive import conf
+from core.params import DayField
 
 RANGES = [
     ("7d", "Last 7 days"),
@@ -22,8 +23,8 @@ MAX_DAYS_PER_DAY_BARS = 120
 
 class StatsForm(forms.Form):
     range = forms.ChoiceField(choices=RANGES, required=False)
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = DayField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = DayField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     by = forms.ChoiceField(choices=GROUPINGS, required=False, label="Bars")
     hide_blocked = forms.BooleanField(required=False, label="Hide blocked artists")
 
@@ -128,8 +129,8 @@ EXPORT_FORMATS = [
 
 
 class ExportForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = DayField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = DayField(widget=forms.DateInput(attrs={"type": "date"}))
     format = forms.ChoiceField(choices=EXPORT_FORMATS, initial="csv")
     include_short = forms.BooleanField(
         required=False,

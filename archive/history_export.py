@@ -8,7 +8,6 @@ importer uses the end time, so a play imported both ways appears there twice.
 
 from __future__ import annotations
 
-import csv
 import json
 import tempfile
 import zipfile
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from archive.models import PlayEvent, TrackHint
+from core import spreadsheet
 
 CHUNK = 2000
 CLIENT_VERSION = "0.1"
@@ -125,7 +125,7 @@ def _flag(value: bool | None) -> str:
 
 
 def csv_lines(plays: Iterator[ExportedPlay], zone: ZoneInfo) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = spreadsheet.writer(_Echo())  # no cell runs as a formula
     yield writer.writerow(CSV_HEADER)
     for play in plays:
         yield writer.writerow(

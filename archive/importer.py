@@ -40,6 +40,10 @@ from ops.jobs import JobStatus
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+# Files read per slice, at most: a real export's few dozen large files use up the time slice
+# first; an upload of many tiny files hands its worker back every FILES_PER_SLICE files, so
+# the jobs queued behind it wait seconds, not the whole slice.
+FILES_PER_SLICE = 50
 
 
 # --- creating a job from an upload ------------------------------------------------------------
@@ -75,6 +79,11 @@ def create_job(
                 inspection = spotify_export.inspect_upload(target, upload.name)
                 sources += inspection.sources
                 ignored += inspection.ignored
+            if len(sources) > spotify_export.MAX_HISTORY_FILES:
+                raise UploadRefused(
+                    f"{len(sources):,} listening-history files in this upload; a Spotify export "
+                    f"has a few dozen, and at most {spotify_export.MAX_HISTORY_FILES:,} are read."
+                )
             if not sources:
                 listed = f" (found only: {', '.join(ignored[:5])})" if ignored else ""
                 raise UploadRefused(
@@ -151,13 +160,23 @@ def run_import_job(job: ImportJob, *, requeue: bool = True) -> None:
     stubs = StubWriter()
     matcher: AccountMatcher | None = None
     progress = _Progress(job)
-    for import_file in job.files.filter(
-        status__in=[FileStatus.PENDING, FileStatus.READING]
-    ).order_by("position"):
+    archives = spotify_export.ZipCache()
+    with archives:
+        _run_files(job, stubs, matcher, progress, deadline, archives, requeue)
+
+
+def _run_files(job, stubs, matcher, progress, deadline, archives, requeue) -> None:
+    pending = job.files.filter(status__in=[FileStatus.PENDING, FileStatus.READING])
+    for read, import_file in enumerate(pending.order_by("position")):
         if import_file.kind in (FileKind.ACCOUNT, FileKind.UNKNOWN) and matcher is None:
             matcher = AccountMatcher(job.user_id)
-        finished = _read_file(job, import_file, stubs, matcher, progress, deadline)
-        if not finished:
+        # Checked before every file too, not only every BATCH_SIZE records: thousands of tiny
+        # files would otherwise hold the worker past Celery's limit, with other people's jobs
+        # waiting behind it.
+        out_of_time = read > 0 and (clock.monotonic() > deadline or read >= FILES_PER_SLICE)
+        if out_of_time or not _read_file(
+            job, import_file, stubs, matcher, progress, deadline, archives
+        ):
             # Out of time: hand over to a fresh task, which resumes from the checkpoint.
             job._update(status=JobStatus.QUEUED, heartbeat_at=clock.now())
             if requeue:
@@ -166,7 +185,7 @@ def run_import_job(job: ImportJob, *, requeue: bool = True) -> None:
     _finish(job)
 
 
-def _read_file(job, import_file, stubs, matcher, progress, deadline) -> bool:
+def _read_file(job, import_file, stubs, matcher, progress, deadline, archives=None) -> bool:
     """Read one file from its checkpoint; False when the time slice ran out first."""
     source = Source(
         import_file.name,
@@ -182,7 +201,7 @@ def _read_file(job, import_file, stubs, matcher, progress, deadline) -> bool:
     kind = import_file.kind
     batch: list = []
     try:
-        with spotify_export.open_source(source) as reader:
+        with spotify_export.open_source(source, archives) as reader:
             for record in spotify_export.records(reader, skip=skip):
                 if kind == FileKind.UNKNOWN:
                     kind = _recognise(import_file, record)
@@ -257,11 +276,12 @@ def _commit_batch(job, import_file, kind, batch, stubs, matcher, progress, reade
         return
     counts = dict.fromkeys(ImportFile.COUNTERS, 0)
     counts["records_done"] = len(batch)
+    problems: dict[str, int] = {}
     with transaction.atomic():
         if kind == FileKind.EXTENDED:
-            new = _extended_plays(job, batch, counts, stubs)
+            new = _extended_plays(job, batch, counts, stubs, problems)
         elif kind == FileKind.ACCOUNT:
-            new = _account_plays(job, batch, counts, matcher)
+            new = _account_plays(job, batch, counts, matcher, problems)
         else:  # podcast and video files: counted, not imported
             new = []
             counts["podcasts" if kind == FileKind.PODCAST else "no_track"] = len(batch)
@@ -280,12 +300,18 @@ def _commit_batch(job, import_file, kind, batch, stubs, matcher, progress, reade
             )
         for name, value in counts.items():
             setattr(import_file, name, getattr(import_file, name) + value)
+        merged = dict(import_file.problems or {})
+        for reason, number in problems.items():
+            merged[reason] = merged.get(reason, 0) + number
+        import_file.problems = merged
         bytes_now = reader.count if reader is not None else import_file.bytes_done
         progress.bytes += max(bytes_now - import_file.bytes_done, 0)
         progress.records += len(batch)
         import_file.bytes_done = bytes_now
         ImportFile.objects.filter(pk=import_file.pk).update(
-            bytes_done=bytes_now, **{name: getattr(import_file, name) for name in counts}
+            bytes_done=bytes_now,
+            problems=import_file.problems,
+            **{name: getattr(import_file, name) for name in counts},
         )
         job.advance(
             progress.records,
@@ -294,14 +320,35 @@ def _commit_batch(job, import_file, kind, batch, stubs, matcher, progress, reade
         )
 
 
-def _extended_plays(job, batch, counts, stubs: StubWriter) -> list[NewPlay]:
+def _skip(counts, problems: dict, reason: str, counter: str = "invalid") -> None:
+    counts[counter] += 1
+    problems[reason] = problems.get(reason, 0) + 1
+
+
+def _read(reader, record, job, counts, problems):
+    """(what, play) for one record, with bad records counted and their reason kept."""
+    try:
+        what, play = reader(record)
+    except spotify_export.BadRecord as bad:
+        _skip(counts, problems, str(bad))
+        return None
+    if what != Row.PLAY:
+        counts[_COUNTER[what]] += 1
+        return None
+    reason = spotify_export.problem_with(play, job.created_at)
+    if reason:
+        _skip(counts, problems, reason, "future")
+        return None
+    return play
+
+
+def _extended_plays(job, batch, counts, stubs: StubWriter, problems: dict) -> list[NewPlay]:
     new: list[NewPlay] = []
     names: dict[str, tuple[str, str, str]] = {}
     minimum = job.min_ms_played
     for record in batch:
-        what, play = spotify_export.read_extended(record)
-        if what != Row.PLAY:
-            counts[_COUNTER[what]] += 1
+        play = _read(spotify_export.read_extended, record, job, counts, problems)
+        if play is None:
             continue
         if play.ms_played < minimum:
             counts["too_short"] += 1
@@ -326,14 +373,13 @@ def _extended_plays(job, batch, counts, stubs: StubWriter) -> list[NewPlay]:
     return new
 
 
-def _account_plays(job, batch, counts, matcher: AccountMatcher) -> list[NewPlay]:
+def _account_plays(job, batch, counts, matcher: AccountMatcher, problems: dict) -> list[NewPlay]:
     new: list[NewPlay] = []
     unmatched: list[UnmatchedPlay] = []
     minimum = job.min_ms_played
     for record in batch:
-        what, play = spotify_export.read_account(record)
-        if what != Row.PLAY:
-            counts[_COUNTER[what]] += 1
+        play = _read(spotify_export.read_account, record, job, counts, problems)
+        if play is None:
             continue
         if play.ms_played < minimum:
             counts["too_short"] += 1

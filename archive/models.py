@@ -231,6 +231,7 @@ class ImportFile(models.Model):
         "no_track",
         "unmatched",
         "invalid",
+        "future",
     )
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="files")
@@ -253,6 +254,10 @@ class ImportFile(models.Model):
     no_track = models.PositiveIntegerField(default=0)
     unmatched = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
+    # Plays dated after the import started: refused, and counted apart from other bad records.
+    future = models.PositiveIntegerField(default=0)
+    # Why records were skipped, in plain words → how many ("its time is before 2000…": 3).
+    problems = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

@@ -73,6 +73,8 @@ def store(user_id: int, plays: Sequence[NewPlay]) -> list[NewPlay]:
     if not plays:
         return []
     assert transaction.get_connection().in_atomic_block, "store() needs a transaction"
+    # A first import can come before the person ever opened /history/ (which creates the row).
+    HistoryProfile.objects.get_or_create(user_id=user_id)
     profile = HistoryProfile.objects.select_for_update().get(user_id=user_id)
     low = min(play.played_at for play in plays) - dedupe.WINDOW
     high = max(play.played_at for play in plays) + dedupe.WINDOW

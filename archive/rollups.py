@@ -137,6 +137,7 @@ REBUILD_CHUNK = 20_000
 def rebuild(user_id: int) -> int:
     """Recount every rollup of one user in their current time zone; returns plays counted."""
     with transaction.atomic():
+        HistoryProfile.objects.get_or_create(user_id=user_id)
         profile = HistoryProfile.objects.select_for_update().get(user_id=user_id)
         zone = profile.zone
         for model in (

@@ -94,6 +94,9 @@ def _escapes(name: str) -> bool:
 
 
 MAX_MEMBERS = 10_000
+# A lifetime of extended history is a few dozen files of ~12 MB. Thousands of tiny ones cost a
+# worker seconds of bookkeeping each while holding others' imports up, and are never an export.
+MAX_HISTORY_FILES = 1_000
 
 
 def inspect_upload(path: Path, original_name: str) -> Inspection:
@@ -136,6 +139,11 @@ def inspect_upload(path: Path, original_name: str) -> Inspection:
             total += member.file_size
         sources.append(
             Source(name, str(path), name, kind or FileKind.UNKNOWN, member.file_size, problem)
+        )
+    if len(sources) > MAX_HISTORY_FILES:
+        raise UploadRefused(
+            f"{original_name}: {len(sources):,} listening-history files inside; a Spotify "
+            f"export has a few dozen, and at most {MAX_HISTORY_FILES:,} are read."
         )
     if total > conf.max_total_bytes():
         raise UploadRefused(
@@ -185,10 +193,34 @@ class CountingReader:
         return data
 
 
+class ZipCache:
+    """Open zips kept across the files of one run: opening a zip parses its whole directory,
+    and doing that once per member is quadratic in the number of members."""
+
+    def __init__(self):
+        self.open: dict[str, zipfile.ZipFile] = {}
+
+    def get(self, path: str) -> zipfile.ZipFile:
+        if path not in self.open:
+            self.open[path] = zipfile.ZipFile(path)
+        return self.open[path]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for archive in self.open.values():
+            archive.close()
+        self.open.clear()
+
+
 @contextmanager
-def open_source(source: Source) -> Iterator[CountingReader]:
+def open_source(source: Source, archives: ZipCache | None = None) -> Iterator[CountingReader]:
     limit = min(source.size, conf.max_member_bytes()) if source.member else source.size
-    if source.member:
+    if source.member and archives is not None:
+        with archives.get(source.path).open(source.member) as raw:
+            yield CountingReader(raw, limit)
+    elif source.member:
         with zipfile.ZipFile(source.path) as archive, archive.open(source.member) as raw:
             yield CountingReader(raw, limit)
     else:
@@ -216,6 +248,43 @@ class _Prefixed:
 
 _UTF16_32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
 
+# A history file is a list of flat objects (depth 2). ijson's item builder costs memory in the
+# square of the nesting depth (20,000 levels: over 1 GB), so every chunk is first run through a
+# prefix-free depth counter, and a file nesting deeper than this is refused before the builder
+# sees the chunk that goes too deep.
+MAX_JSON_DEPTH = 16
+
+
+class _TooDeep(Exception):
+    pass
+
+
+@ijson.utils.coroutine
+def _depth_counter(limit: int):
+    depth = 0
+    while True:
+        event, _ = yield
+        if event == "start_map" or event == "start_array":
+            depth += 1
+            if depth > limit:
+                raise _TooDeep
+        elif event == "end_map" or event == "end_array":
+            depth -= 1
+
+
+class _DepthGuard:
+    """A stream whose bytes pass a cheap, prefix-free parse that counts nesting first."""
+
+    def __init__(self, stream, limit: int = MAX_JSON_DEPTH):
+        self.stream = stream
+        self.counter = ijson.basic_parse_coro(_depth_counter(limit), use_float=True)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        if data:
+            self.counter.send(data)
+        return data
+
 
 def records(stream, *, skip: int = 0) -> Iterator[dict]:
     """The objects of a JSON array, one at a time, after skipping the first `skip` (a resumed
@@ -242,11 +311,18 @@ def records(stream, *, skip: int = 0) -> Iterator[dict]:
         )
     position = 0
     try:
-        for item in ijson.items(_Prefixed(head, stream), "item", use_float=True):
+        guarded = _DepthGuard(_Prefixed(head, stream))
+        for item in ijson.items(guarded, "item", use_float=True):
             position += 1
             if position <= skip:
                 continue
             yield item
+    except _TooDeep:
+        raise ExportFileError(
+            f"its JSON nests more than {MAX_JSON_DEPTH} levels deep (after record "
+            f"{position:,}); Spotify's history is a flat list of plays, so this is not one. "
+            "The records before that point were kept."
+        ) from None
     except ijson.IncompleteJSONError as error:
         raise ExportFileError(_explain(error, position)) from None
     except UnicodeDecodeError:
@@ -274,6 +350,11 @@ def _explain(error: Exception, position: int) -> str:
             f"the file ends in the middle of the JSON after record {position:,}: it is cut "
             "short (an interrupted download or unzip?). The records before that point were kept."
         )
+    if "overflow" in text:
+        return (
+            f"it holds a number too large to be a play's duration after record {position:,}; "
+            "the records before that point were kept."
+        )
     if "trailing garbage" in text:
         return f"there is extra text after the end of the JSON list (after record {position:,})."
     return f"the JSON is malformed after record {position:,}."
@@ -290,6 +371,61 @@ class Row:
     AUDIOBOOK = "audiobook"
     NO_TRACK = "no_track"  # music row without a track URI (local file, removed track)
     INVALID = "invalid"  # no usable time or duration
+    FUTURE = "future"  # dated after the import started: no one listened to it yet
+
+
+# Bounds a real play stays within; a record outside them is skipped with its reason, and the
+# good records around it are kept.
+EARLIEST_PLAY = datetime(2000, 1, 1, tzinfo=UTC)  # Spotify launched in 2008
+MAX_MS_PLAYED = 2**31 - 1  # the column is a 32-bit integer; 24.8 days of one stream
+MAX_NAME_LENGTH = 500
+_TRACK_ID = re.compile(r"[0-9A-Za-z]{1,32}")
+
+
+class BadRecord(ValueError):
+    """One record that cannot be a play; `str()` says why, in words for the import page."""
+
+
+def _timestamp(parse, value) -> datetime:
+    try:
+        moment = parse(value)
+    except (TypeError, ValueError, OverflowError):
+        raise BadRecord("its time is missing or not a date") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 cannot be moved across time zones
+        raise BadRecord("its time is outside the years a play can have") from None
+    if moment < EARLIEST_PLAY:
+        raise BadRecord("its time is before 2000, before Spotify existed")
+    return moment
+
+
+def _duration(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadRecord("its duration (ms_played) is missing or not a number")
+    try:
+        number = int(value)  # int(inf) is OverflowError, int("1e400") ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise BadRecord("its duration (ms_played) is not a whole number") from None
+    if not 0 <= number <= MAX_MS_PLAYED:
+        raise BadRecord("its duration (ms_played) is negative or longer than 24 days")
+    return number
+
+
+def clean_text(value, limit: int = MAX_NAME_LENGTH) -> str:
+    """Names as stored: text only, no NUL (PostgreSQL refuses it), at most `limit` characters."""
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\x00", "")[:limit]
+
+
+def problem_with(play: ExportPlay, started_at: datetime) -> str | None:
+    """Why a read play cannot be stored as it is, or None."""
+    if play.played_at > started_at:
+        return "it is dated after the import started (a play in the future)"
+    return None
 
 
 @dataclass(slots=True)
@@ -328,7 +464,7 @@ def sniff_kind(record) -> str | None:
 
 
 def _text(value) -> str:
-    return value if isinstance(value, str) else ""
+    return clean_text(value)
 
 
 def _flag(value) -> bool | None:
@@ -339,6 +475,8 @@ TRACK_URI_PREFIX = "spotify:track:"
 
 
 def read_extended(record) -> tuple[str, ExportPlay | None]:
+    """What the record is, and the play if it is one; raises BadRecord for a play that cannot
+    be (bad time, duration or track link), saying why."""
     if not isinstance(record, dict):
         return Row.INVALID, None
     uri = record.get("spotify_track_uri")
@@ -352,13 +490,12 @@ def read_extended(record) -> tuple[str, ExportPlay | None]:
         ):
             return Row.AUDIOBOOK, None
         return Row.NO_TRACK, None
-    try:
-        played_at = datetime.fromisoformat(record["ts"]).astimezone(UTC)
-        ms_played = int(record["ms_played"])
-    except (KeyError, TypeError, ValueError):
-        return Row.INVALID, None
+    played_at = _timestamp(datetime.fromisoformat, record.get("ts"))
+    ms_played = _duration(record.get("ms_played"))
     if not isinstance(uri, str) or not uri.startswith(TRACK_URI_PREFIX):
         return Row.NO_TRACK, None
+    if not _TRACK_ID.fullmatch(uri[len(TRACK_URI_PREFIX) :]):
+        raise BadRecord("its track link (spotify_track_uri) is not a Spotify track id")
     return Row.PLAY, ExportPlay(
         played_at=played_at,
         ms_played=ms_played,
@@ -380,11 +517,10 @@ def read_account(record) -> tuple[str, ExportPlay | None]:
     """`endTime` is "YYYY-MM-DD HH:MM" in UTC, to the minute, the end of the stream."""
     if not isinstance(record, dict):
         return Row.INVALID, None
-    try:
-        played_at = datetime.strptime(record["endTime"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-        ms_played = int(record["msPlayed"])
-    except (KeyError, TypeError, ValueError):
-        return Row.INVALID, None
+    played_at = _timestamp(
+        lambda text: datetime.strptime(text, "%Y-%m-%d %H:%M"), record.get("endTime")
+    )
+    ms_played = _duration(record.get("msPlayed"))
     artist, title = _text(record.get("artistName")), _text(record.get("trackName"))
     if not artist or not title:
         return Row.NO_TRACK, None

@@ -97,6 +97,29 @@ def default_range(user_id: int, today: date) -> str:
     return "all"
 
 
+# A chart of more bars than this is unreadable and costs memory for nothing: past it, per-day
+# bars become weeks, then months (12 bars a year: 400 months is 33 years of listening).
+MAX_BUCKETS = 400
+_COARSER = {"day": "week", "week": "month"}
+_BUCKET_DAYS = {"day": 1, "week": 7, "month": 30}
+
+
+def held_range(start: date, end: date, first: date | None, today: date) -> tuple[date, date]:
+    """The requested range clamped to what the archive can hold: nothing before the first day
+    with plays, nothing after today. A range wholly outside collapses to one empty day."""
+    low = max(start, first) if first else start
+    high = min(end, today)
+    if low > high:
+        return high, high
+    return low, high
+
+
+def capped_grouping(by: str, days: int) -> str:
+    while by in _COARSER and days / _BUCKET_DAYS[by] > MAX_BUCKETS:
+        by = _COARSER[by]
+    return by
+
+
 # --- charts from HourlyListening ----------------------------------------------------------------
 
 

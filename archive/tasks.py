@@ -14,7 +14,7 @@ import shutil
 from datetime import datetime
 
 from celery import shared_task
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 
 from archive.models import HistorySearch, ImportJob
 from core.database import DATABASE_ERRORS
@@ -82,6 +82,16 @@ def run_import(self, job_pk: int) -> None:
             with job_context(job_id=job.public_id, user_id=job.user_id, purpose="archive"):
                 run_import_job(job)
         except DATABASE_ERRORS:
+            raise
+        except (DataError, IntegrityError):
+            # The database's own words ("COPY staging_…") mean nothing to the person; the log
+            # keeps them. Records are validated before they are written, so this is a bug.
+            logger.exception("history import %s: the database refused a batch", job.pk)
+            job.fail(
+                "The import stopped: the database refused a record in the file being read. "
+                "The plays before it were kept; please report this with the file's name."
+            )
+            shutil.rmtree(job.upload_dir, ignore_errors=True)
             raise
         except Exception as error:
             job.fail(f"The import stopped on an unexpected error: {error}")

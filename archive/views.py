@@ -4,6 +4,7 @@ archive's plain functions; every object view goes through `_import_for_user` (40
 from __future__ import annotations
 
 import hashlib
+import pickle
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -120,9 +121,10 @@ def stats_page(request):
         form = StatsForm({"range": stats.default_range(request.user.pk, today)})
         form.is_valid()
         widened = form.cleaned_data["range"] != "12m"
-    start, end = form.dates(today, stats.first_day(request.user.pk))
+    first = stats.first_day(request.user.pk)
+    start, end = stats.held_range(*form.dates(today, first), first, today)
     period = stats.Range(start, end, zone)
-    by = form.grouping(period.days)
+    by = stats.capped_grouping(form.grouping(period.days), period.days)
     hide_blocked = form.cleaned_data.get("hide_blocked", False)
     raw_key = ":".join(
         str(part)
@@ -145,7 +147,7 @@ def stats_page(request):
             request.user.pk, period, by, today, hide_blocked, profile.week_start
         )
         if conf.stats_cache_seconds():
-            cache.set(key, figures, conf.stats_cache_seconds())
+            _cache_bounded(key, figures, conf.stats_cache_seconds())
     context = {
         "form": form,
         "period": period,
@@ -158,7 +160,19 @@ def stats_page(request):
     return render(request, "archive/stats.html", context)
 
 
-@csrf_exempt  # checked below, after the size: an oversized body is refused unread
+MAX_CACHE_ENTRY_BYTES = 512 * 1024
+
+
+def _cache_bounded(key: str, value, seconds: int) -> bool:
+    """Cache `value` only if it pickles to at most MAX_CACHE_ENTRY_BYTES: a larger entry would
+    crowd out everyone else's (or be refused by Redis) and is cheaper to recompute."""
+    size = len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    if size > MAX_CACHE_ENTRY_BYTES:
+        return False
+    cache.set(key, value, seconds)
+    return True
+
+
 def _stats_figures(
     user_id: int, period, by: str, today, hide_blocked: bool, week_start: int = 0
 ) -> dict:
@@ -189,6 +203,7 @@ def _stats_figures(
     }
 
 
+@csrf_exempt  # checked in _import_page, after the size: an oversized body is refused unread
 @require_http_methods(["GET", "POST"])
 @login_required
 def import_page(request):
@@ -288,7 +303,11 @@ def export_page(request):
     if not form.is_valid():
         return render(request, "archive/export.html", {"form": form}, status=400)
     data = form.cleaned_data
-    period = stats.Range(data["start"], data["end"], profile.zone)
+    today = clock.now().astimezone(profile.zone).date()
+    start, end = stats.held_range(
+        data["start"], data["end"], stats.first_day(request.user.pk), today
+    )
+    period = stats.Range(start, end, profile.zone)
     low, high = period.utc_bounds()
     plays = history_export.plays_between(request.user.pk, low, high)
     stem = f"tunekeeper-history-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}"

@@ -58,6 +58,14 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 X_FRAME_OPTIONS = "DENY"
+# HSTS only when the site is served over HTTPS (SecurityMiddleware sends it on secure requests).
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+if DEBUG and HTTPS:
+    # DEBUG is for `make demo` on this machine; a site behind TLS is a real deployment, where
+    # the debug page would show settings and environment to anyone who hits an error.
+    raise ImproperlyConfigured("DEBUG is for `make demo` only; turn it off when HTTPS=true")
+# The debug page (demo only) hides anything that looks like a secret or a connection string.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.debug.SecretsHiddenFilter"
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -88,6 +96,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (core/headers.py).
+    "core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,6 +108,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "config.middleware.UserTimeZoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Bad ids, numbers, dates and NUL characters become a 400 in words (core/params.py).
+    "core.params.ParameterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -6,8 +6,11 @@ from django.views.generic import RedirectView
 
 from api import pages as api_pages
 from archive import views as archive_views
-from config import ops_views, views
+from config import accounts, ops_views, views
 from spotify import views as spotify_views
+
+# Set before admin.site.urls is read below: the admin's URLs bind its login view then.
+admin.site.login = accounts.throttled_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -40,6 +43,8 @@ urlpatterns = [
         RedirectView.as_view(url=static("favicon.svg"), permanent=True),
         name="favicon",
     ),
+    # Before allauth's own: its password, email and reset pages are off (config/accounts.py).
+    path("accounts/", include(accounts.urlpatterns())),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

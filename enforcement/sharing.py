@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from core import clock
+from core import clock, params, spreadsheet
 from enforcement.blocklist import OWN_LIST_NAME, SPOTIFY_ID, parse_references
 from enforcement.models import (
     BlockEntry,
@@ -88,7 +88,7 @@ def export_json(blocklist: Blocklist) -> str:
 
 def export_csv(blocklist: Blocklist) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)  # no cell runs as a formula in a spreadsheet
     writer.writerow(CSV_COLUMNS)
     for entry in blocklist.entries.order_by("kind", "name", "id"):
         writer.writerow(
@@ -134,7 +134,7 @@ def _version(value, where: str) -> int:
 def _name(value, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidImport(f"{where}: the list needs a name")
-    name = value.strip()
+    name = value.replace("\x00", "").strip()
     if len(name) > 100:
         raise InvalidImport(f"{where}: the list's name is longer than 100 characters")
     return name
@@ -149,6 +149,11 @@ def _flag(value, where: str) -> bool:
     if word in FALSE_WORDS:
         return False
     raise InvalidImport(f"{where}: include_featured must be true or false, not {value!r}")
+
+
+def _clean(value) -> str:
+    """Text as stored: a JSON "\\u0000" decodes to a NUL, which PostgreSQL cannot store."""
+    return str(value or "").replace("\x00", "")
 
 
 def _entry(raw: dict, where: str, problems: list[str]) -> dict | None:
@@ -173,9 +178,9 @@ def _entry(raw: dict, where: str, problems: list[str]) -> dict | None:
     return {
         "kind": kind,
         "spotify_id": spotify_id,
-        "name": str(raw.get("name") or "")[:500],
+        "name": _clean(raw.get("name"))[:500],
         "include_featured": featured and kind == EntryKind.ARTIST,
-        "note": str(raw.get("note") or "")[:2000],
+        "note": _clean(raw.get("note"))[:2000],
     }
 
 
@@ -200,6 +205,9 @@ def _finish(parsed: ParsedList, rows: list[tuple[str, dict]]) -> ParsedList:
         more = len(problems) - MAX_PROBLEMS_SHOWN
         raise InvalidImport(f"{shown}{f'; and {more} more problems' if more > 0 else ''}")
     return parsed
+
+
+MAX_JSON_DEPTH = 8  # a blocklist file is an object holding a list of flat objects (depth 3)
 
 
 def _community_entry(raw) -> dict:
@@ -230,12 +238,14 @@ def parse_community_json(document: list, default_name: str) -> ParsedList:
 def parse_json(text: str, default_name: str = "Imported list") -> ParsedList:
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise InvalidImport(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels") from None
     except json.JSONDecodeError as error:
         raise InvalidImport(
             f"this is not valid JSON (line {error.lineno}, column {error.colno})"
         ) from None
-    except RecursionError:
-        raise InvalidImport("this JSON is nested too deeply") from None
+    if params.json_depth(document, limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise InvalidImport(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(document, list):
         return parse_community_json(document, default_name)
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
@@ -245,7 +255,7 @@ def parse_json(text: str, default_name: str = "Imported list") -> ParsedList:
     parsed = ParsedList(
         name=_name(document.get("name"), "the file"),
         version=_version(document.get("version", 1), "the file"),
-        description=str(document.get("description") or "")[:2000],
+        description=_clean(document.get("description"))[:2000],
     )
     rows = [(f"entry {number}", raw) for number, raw in enumerate(document["entries"], start=1)]
     return _finish(parsed, rows)
@@ -266,7 +276,7 @@ def parse_csv(text: str, default_name: str) -> ParsedList:
     versions: set[str] = set()
     try:
         for number, row in enumerate(reader, start=2):
-            row = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
+            row = {(k or "").strip().lower(): spreadsheet.restore(v or "") for k, v in row.items()}
             if not any(value.strip() for value in row.values()):
                 continue
             names.add(row.get("list_name", "").strip())
@@ -322,6 +332,8 @@ def parse_upload(file_name: str, data: bytes) -> ParsedList:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidImport("the file is not UTF-8 text") from None
+    if "\x00" in text:
+        raise InvalidImport("the file holds NUL characters: it is binary, not a CSV or JSON list")
     lower = file_name.lower()
     stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "Imported list"
     if lower.endswith(".json") or (

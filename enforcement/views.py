@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from core import clock
+from core import clock, params
 from enforcement import automatic as automatic_enforcement
 from enforcement import blocklist as blocking
 from enforcement import sharing
@@ -661,7 +661,7 @@ def select(request, pk: int):
     chosen = request.POST.get("selected") in ("1", "on", "true")
     items = batch.items.exclude(status=ItemStatus.SKIPPED)
     if request.POST.get("item"):
-        items = items.filter(pk=request.POST["item"])
+        items = items.filter(pk=params.object_id(request.POST["item"], what="item"))
     elif request.POST.get("group", "").startswith("playlist:"):
         items = items.filter(playlist_spotify_id=request.POST["group"].split(":", 1)[1])
     elif request.POST.get("group") in ItemKind.values:
@@ -706,7 +706,7 @@ def discard(request, pk: int):
 @login_required
 def rollback_view(request, pk: int):
     batch = _batch_for_user(request, pk)
-    chosen = [int(value) for value in request.POST.getlist("item") if value.isdigit()]
+    chosen = params.id_list(request.POST.getlist("item"), name="item")
     if request.POST.get("selection") and not chosen:
         messages.warning(request, "Tick the items to roll back first.")
         return redirect("enforcement_batch", pk=batch.pk)

@@ -77,8 +77,10 @@ def job_models() -> list[type[Job]]:
 def find_job(public_id: str, user=None):
     """The user's job named by `public_id` ("<model>-<pk>"), or None (also for other users').
     Without `user` (operator tools only, e.g. a dead letter's Retry): anyone's job."""
+    from core.params import is_id
+
     model_name, _, pk = public_id.rpartition("-")
-    if not pk.isdigit():
+    if not is_id(pk):  # ASCII digits only: "²".isdigit() is true, int("²") fails
         return None
     for model in job_models():
         if model._meta.model_name == model_name:

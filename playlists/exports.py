@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from core import spreadsheet
 from playlists.models import LikedSong, Playlist, PlaylistItem, Track
 
 CSV = "csv"
@@ -53,8 +54,6 @@ EXPORTIFY_HEADER = [
     "Added At",
 ]
 _UNSAFE_NAME = re.compile(r'[\x00-\x1F\x7F/\\<>:;"|=,.?*\[\] ]+')
-# A CSV cell a spreadsheet would run as a formula starts with one of these.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -194,19 +193,15 @@ def uri_rows(uris: list[str]) -> Iterator[ExportRow]:
         )
 
 
-def neutralised(value: str) -> str:
-    """A cell a spreadsheet would evaluate as a formula gets a leading quote (OWASP's advice);
-    Tunekeeper's importer strips it again."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _joined_names(names: list[str]) -> str:
     # Exportify escapes a comma inside a name as "\," and joins with ", " (§1.3).
     return ", ".join(name.replace(",", "\\,") for name in names)
 
 
 def write_csv(rows: Iterable[ExportRow], out: io.TextIOBase) -> None:
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    # A cell a spreadsheet would run as a formula gets a leading quote (core.spreadsheet);
+    # Tunekeeper's importer strips it again.
+    writer = spreadsheet.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(EXPORTIFY_HEADER)
     for row in rows:
         cells = [
@@ -230,7 +225,7 @@ def write_csv(rows: Iterable[ExportRow], out: io.TextIOBase) -> None:
             row.added_by,
             row.added_at.strftime("%Y-%m-%dT%H:%M:%SZ") if row.added_at else "",
         ]
-        writer.writerow([neutralised(cell) for cell in cells])
+        writer.writerow(cells)
 
 
 def write_json(name: str, rows: Iterable[ExportRow], out: io.TextIOBase) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
-from sync.rules import FIELDS, MATCHES, ROOT
+from sync.rules import FIELDS, MATCHES, MAX_DEPTH, ROOT
 
 PREFIX = "rule-"
 ATTRIBUTES = ("kind", "match", "field", "op", "mod", "value", "value2", "label")
@@ -45,7 +45,7 @@ def from_post(data) -> dict:
     for key in data:
         if key.startswith(PREFIX) and key.endswith("-kind"):
             path = key[len(PREFIX) : -len("-kind")]
-            if path == ROOT or path.startswith(ROOT + "."):
+            if _well_formed(path):
                 node = {name: data.get(f"{PREFIX}{path}-{name}", "") for name in ATTRIBUTES}
                 node = {name: value for name, value in node.items() if value != ""}
                 if node.get("kind") == "group":
@@ -56,7 +56,7 @@ def from_post(data) -> dict:
         return {"kind": "group", "match": "all", "rules": []}
 
     def index(path: str) -> tuple[int, ...]:
-        return tuple(int(part) for part in path.split(".")[1:] if part.isdigit())
+        return tuple(int(part) for part in path.split(".")[1:])
 
     for path in sorted(nodes, key=index):
         if path == ROOT:
@@ -67,10 +67,23 @@ def from_post(data) -> dict:
     return root
 
 
+def _well_formed(path: str) -> bool:
+    """ "r", "r.0", "r.0.12": ASCII digits only ("²".isdigit() is true, int("²") fails), and
+    no deeper than a valid tree can be, so a page of 500 nested groups is not rendered."""
+    parts = path.split(".")
+    return (
+        parts[0] == ROOT
+        and len(parts) <= MAX_DEPTH + 2
+        and all(len(part) <= 4 and part.isascii() and part.isdigit() for part in parts[1:])
+    )
+
+
 def _node_at(tree: dict, path: str) -> dict | None:
+    if not _well_formed(path):
+        return None
     node = tree
     for part in path.split(".")[1:]:
-        if node.get("kind") != "group" or not part.isdigit():
+        if node.get("kind") != "group":
             return None
         children = node["rules"]
         if int(part) >= len(children):

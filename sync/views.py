@@ -18,6 +18,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import params
 from ops import confirm, trash
 from ops.jobs import ACTIVE_STATUSES
 from playlists import pickers
@@ -568,8 +569,9 @@ def event_retry(request, pk: int):
 def history(request):
     events = SyncEvent.objects.filter(user=request.user).select_related("base")
     base = None
-    if request.GET.get("base", "").isdigit():
-        base = _base_for(request, int(request.GET["base"]))
+    base_id = params.optional_id(request.GET.get("base"), name="base")
+    if base_id is not None:
+        base = _base_for(request, base_id)
         events = events.filter(base=base)
     page = Paginator(events, HISTORY_PAGE).get_page(request.GET.get("page"))
     return render(request, "sync/history.html", {"page": page, "base": base})

@@ -5,6 +5,7 @@ from bench.scenarios import (  # noqa: F401
     archive,
     enforcement,
     gateway,
+    hostile,
     household,
     library,
     pages,
@@ -32,6 +33,7 @@ ORDER = [
     "household_day",
     "sync_memory_10k_20_children",
     "ops_page",
+    "hostile_uploads",
     "baseline_sync_wipe_and_replace",
     "baseline_library_remove_per_item_1k",
 ]

@@ -14,10 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import unquote, urlparse
+
+from core import spreadsheet
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000  # Spotify's playlist size limit
@@ -67,7 +70,6 @@ _SPOTIFY_TRACK = re.compile(
 _BARE_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def spotify_track_id(value: str) -> str:
@@ -95,15 +97,39 @@ def decode(data: bytes) -> tuple[str, str | None]:
         return data.decode("latin-1"), "The file is not UTF-8; it was read as Latin-1."
 
 
+# No track is longer than a day; a larger "duration" (3000000000, inf, 1e400) is not one.
+MAX_DURATION_MS = 24 * 3600 * 1000
+
+
+def _duration_ms(milliseconds: float) -> int | None:
+    """A duration in ms if it can be one (finite, positive, at most a day), else None."""
+    if not math.isfinite(milliseconds) or not 0 < milliseconds <= MAX_DURATION_MS:
+        return None
+    return int(milliseconds)
+
+
 def _int_or_none(value: str) -> int | None:
     value = (value or "").strip()
-    if value.lower() in ("", "undefined", "null", "nan"):
+    if value.lower() in ("", "undefined", "null", "nan") or len(value) > 32:
         return None
     try:
-        number = int(float(value))
+        number = float(value)
     except ValueError:
         return None
-    return number if number > 0 else None
+    return _duration_ms(number)
+
+
+def _too_many(count: int) -> UnreadableFile:
+    return UnreadableFile(
+        f"The file lists more than {MAX_ROWS} tracks; a Spotify playlist holds at most {MAX_ROWS}."
+    )
+
+
+def _lines(text: str):
+    """(number, line) one at a time: a 5 MB file of one-character lines is 2.5 million
+    strings if split at once, and the row cap refuses long before the end."""
+    for number, raw in enumerate(io.StringIO(text, newline=None), start=1):
+        yield number, raw.rstrip("\r\n")
 
 
 _MINUTES_SECONDS = re.compile(r"^(\d{1,4}):([0-5]\d)$")
@@ -215,11 +241,15 @@ def _split_artists(value: str, *, fork: bool, expected: int | None) -> list[str]
 def parse_exportify(text: str) -> ParsedFile:
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    table = []
     try:
-        table = [row for row in reader]
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                table.append(row)
+                if len(table) > MAX_ROWS + 1:  # the header, then the cap
+                    raise _too_many(len(table))
     except csv.Error as error:
         raise UnreadableFile(f"The CSV is malformed ({error}).") from None
-    table = [row for row in table if any(cell.strip() for cell in row)]
     if len(table) < 2:
         raise UnreadableFile("The CSV has a header but no tracks.")
     header, body = table[0], table[1:]
@@ -251,7 +281,7 @@ def parse_exportify(text: str) -> ParsedFile:
             index = columns.get(key)
             value = cells[index].strip() if index is not None and index < len(cells) else ""
             # Exports (ours among them) quote a cell a spreadsheet would run as a formula.
-            return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START else value
+            return spreadsheet.restore(value)
 
         uri = cell("uri")
         spotify_id = spotify_track_id(uri) or (uri if _BARE_ID.match(uri) else "")
@@ -289,9 +319,9 @@ def _split_extinf(value: str) -> tuple[int | None, str]:
             break
     else:
         head, title = body, ""
-    match = re.match(r"\s*(-?\d+(?:\.\d+)?)", head)
+    match = re.match(r"\s*(-?\d{1,12}(?:\.\d{1,6})?)(?![\d.])", head)
     seconds = float(match.group(1)) if match else 0
-    return (int(seconds * 1000) if seconds > 0 else None), title.strip()
+    return _duration_ms(seconds * 1000), title.strip()
 
 
 def _entry_name(entry: str) -> str:
@@ -306,7 +336,7 @@ def parse_m3u(text: str) -> ParsedFile:
     rows: list[ParsedRow] = []
     name_hint = ""
     pending: tuple[int | None, str] | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in _lines(text):
         line = raw.strip()
         if not line:
             continue
@@ -324,10 +354,14 @@ def parse_m3u(text: str) -> ParsedFile:
         if spotify_id:
             artists, title = split_artist_title(title_text) if title_text else ([], "")
             rows.append(ParsedRow(number, title, artists, "", duration, "", spotify_id))
+            if len(rows) > MAX_ROWS:
+                raise _too_many(len(rows))
             continue
         guess = title_text or _TRACK_NUMBER.sub("", _entry_name(line))
         artists, title = split_artist_title(guess)
         rows.append(ParsedRow(number, title, artists, "", duration, needs_review=not artists))
+        if len(rows) > MAX_ROWS:
+            raise _too_many(len(rows))
     return ParsedFile(format=M3U, rows=rows, name_hint=name_hint)
 
 
@@ -339,7 +373,9 @@ _TRAILING_TIME = re.compile(r"\s*[\[(]?(\d{1,2}):(\d{2})[\])]?$")
 
 def parse_text(text: str) -> ParsedFile:
     rows: list[ParsedRow] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in _lines(text):
+        if len(rows) >= MAX_ROWS and raw.strip() and not raw.lstrip().startswith(("#", "//")):
+            raise _too_many(len(rows) + 1)
         line = raw.strip()
         if not line or line.startswith(("#", "//")):
             continue
@@ -478,7 +514,7 @@ def parse_upload(file_name: str, data: bytes) -> ParsedFile:
         raise UnreadableFile(
             "This is a zip archive (Exportify's 'Export All'?): unzip it and upload one CSV."
         )
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:  # anywhere, not only at the start: no playlist text holds a NUL
         raise UnreadableFile("This is a binary file, not a playlist (CSV, M3U or text).")
     text, warning = decode(data)
     if not _mostly_text(data, text, utf8=warning is None):

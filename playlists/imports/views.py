@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import params
 from playlists.imports.jobs import confirm_import, start_import
 from playlists.imports.parsers import FORMAT_LABELS, MAX_FILE_BYTES, UnreadableFile, parse_upload
 from playlists.models import ImportStage, MatchStatus, PlaylistImport
@@ -71,7 +72,12 @@ def _too_large(request):
 @require_http_methods(["GET", "POST"])
 def upload(request):
     if request.method == "POST":
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = params.integer(
+            request.META.get("CONTENT_LENGTH") or "0",
+            name="Content-Length",
+            minimum=0,
+            maximum=2**62,
+        )
         if declared > MAX_FILE_BYTES + FORM_OVERHEAD_BYTES:
             # Refused before a byte of the body is read (and before the CSRF check, which
             # would read it): the answer has no side effects either way.
@@ -136,7 +142,7 @@ def detail(request, pk: int):
 @login_required
 def create(request, pk: int):
     job = _job_for_user(request, pk)
-    include = {int(value) for value in request.POST.getlist("include") if value.isdigit()}
+    include = set(params.id_list(request.POST.getlist("include"), name="include"))
     confirm_import(job, include)
     return redirect("library_import_detail", pk=job.pk)
 

@@ -34,7 +34,17 @@ def browser():
 def page(browser, request):
     context = browser.new_context()
     page = context.new_page()
+    # The pages must pass their own Content-Security-Policy (core/headers.py): a refused
+    # inline script, style or eval shows up as a console error, and fails the test.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
+    assert violations == [], violations
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         ARTIFACTS.mkdir(exist_ok=True)

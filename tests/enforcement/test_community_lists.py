@@ -35,7 +35,7 @@ def test_a_json_array_of_ids_uris_or_objects():
 def test_bad_rows_are_named_and_nothing_is_imported():
     with pytest.raises(InvalidImport, match=r"line 3: 'nope' is not a Spotify id"):
         parse_upload("list.csv", f"artist,id\nOk,{A}\nBad,nope\n".encode())
-    with pytest.raises(InvalidImport, match="nested too deeply"):
+    with pytest.raises(InvalidImport, match="nests deeper than"):
         parse_upload("list.json", b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(InvalidImport, match="artist and id"):
         parse_upload("list.csv", b"name,url\nx,y\n")
