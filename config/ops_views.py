@@ -58,8 +58,15 @@ def _duration(job):
 
 
 def _back(request, job) -> str:
+    """Where to go after Retry or Cancel: the page the form came from (a path on this site), or
+    the job's own page. Anything else in `next` — another host, a view name, "²" — is ignored:
+    redirect() would try to reverse a bare word as a view name."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and url_has_allowed_host_and_scheme(target, {request.get_host()})
+    ):
         return target
     return job_url(job)
 

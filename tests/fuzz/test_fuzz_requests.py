@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from api.models import ApiToken
 from tests.fuzz.strategies import hostile_file, hostile_text, nested_json
-from tests.security.test_ownership_and_csrf import OWNED_OBJECTS
+from tests.security.test_ownership_and_csrf import OWN_DATA_ROUTES, OWNED_OBJECTS
 from tests.security.urls import _walk, own_routes
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,9 @@ def targets(owner, client):
     for route in own_routes():
         if not route.name:
             continue
-        kwargs = OWNED_OBJECTS[route.name](owner) if route.params else {}
+        kwargs = {}
+        if route.params:
+            kwargs = (OWNED_OBJECTS.get(route.name) or OWN_DATA_ROUTES[route.name])(owner)
         url = reverse(route.name, kwargs=kwargs)
         page = client.get(url)
         fields = set(KNOWN_FIELDS)
@@ -92,7 +94,12 @@ def timed(call, *args, **kwargs):
 
 
 def check(response, seconds: float, what) -> None:
-    assert response.status_code < 500, (what, response.status_code)
+    # /healthz answers 503 by design when no worker has stamped lately (none runs here); it
+    # says so in JSON, which is not an error of the request.
+    if what[0] == "healthz" and response.status_code == 503:
+        assert response.json()["ok"] is False
+    else:
+        assert response.status_code < 500, (what, response.status_code)
     assert seconds < REQUEST_SECONDS, (what, f"{seconds:.1f} s")
 
 
