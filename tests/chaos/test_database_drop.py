@@ -257,7 +257,11 @@ def test_a_sync_whose_connection_drops_under_a_raw_copy_requeues_and_finishes(
     event, _ = start_sync(base, enqueue=False)
 
     with (
-        connection_dropped_before(r'DELETE FROM "playlists_playlistitem"', after=True) as dropped,
+        # After the last ORM statement before the raw write (the read checkpoint's delete):
+        # the next statement is psycopg's own.
+        connection_dropped_before(
+            r'DELETE FROM "playlists_playlistreadpage"', after=True
+        ) as dropped,
         pytest.raises(psycopg.OperationalError),
     ):
         sync_task(event.pk)
