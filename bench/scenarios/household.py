@@ -144,7 +144,7 @@ def household_day(server) -> Outcome:
     from ops.jobs import JobStatus
     from playlists.imports.jobs import run_import_job, start_import
     from playlists.imports.parsers import parse_upload
-    from spotify import shares, state
+    from spotify import pacing, shares, state
     from spotify.models import ApiCall
     from sync.engine import sync_base
 
@@ -188,6 +188,8 @@ def household_day(server) -> Outcome:
                         if result is None and event.status == JobStatus.PAUSED:
                             paused(base.user_id, "sync", event.pause_reason)
                 for poll in sorted(plan_hour(hour_start), key=lambda p: p.slot):
+                    if poll.user_id not in names:
+                        continue  # a person of an earlier scenario, not of this household
                     if poll.slot > clock.now():
                         fake.advance((poll.slot - clock.now()).total_seconds())
                     run = poll_user(poll.user_id, poll.slot)
@@ -275,3 +277,7 @@ def household_day(server) -> Outcome:
     finally:
         settings.SPOTIFY_DAILY_BUDGET = saved_budget
         clock.reset()
+        # The simulated day booked pacing slots and counted calls on its own clock: forget them,
+        # or the scenarios after this one would find a day's worth of work queued ahead.
+        pacing.reset(state.app_id())
+        state.forget()

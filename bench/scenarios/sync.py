@@ -133,18 +133,27 @@ def unchanged_resync(server) -> Outcome:
     )
 
 
-def _least_writes(old: list[str], new: list[str]) -> int:
-    """The fewest writes the API allows when nothing needs reordering: one DELETE per 100 URIs
-    that must go (a DELETE takes every occurrence), one POST per contiguous run of arriving
-    tracks (per 100) — or a rebuild (one call per 100), whichever is fewer."""
+def _least_writes(old: list[str], new: list[str], mode: str = "cheapest") -> int:
+    """The fewest writes the API allows when nothing needs reordering, in the child's write
+    mode: one DELETE per 100 URIs that must go (a DELETE takes every occurrence) and one POST
+    per contiguous run of arriving tracks (per 100) for *Minimal changes*, which never
+    rebuilds (it keeps added dates); a rebuild (one call per 100) for *Rebuild*; whichever is
+    fewer for *Fewest calls*."""
     from collections import Counter
+
+    from sync.models import WriteMode
 
     if old == new:
         return 0
     have, want = Counter(old), Counter(new)
     must_go = {uri for uri in have if have[uri] > want[uri]}
     delta = math.ceil(len(must_go) / 100) + sum(math.ceil(run / 100) for run in _gaps(old, new))
-    return min(delta, max(1, math.ceil(len(new) / 100)))
+    rebuild = max(1, math.ceil(len(new) / 100))
+    if mode == WriteMode.DELTA:
+        return delta
+    if mode == WriteMode.REBUILD:
+        return rebuild
+    return min(delta, rebuild)
 
 
 def _gaps(old: list[str], new: list[str]) -> list[int]:
@@ -197,7 +206,7 @@ def changed_100(server) -> Outcome:
         event, result = sync_base(base)
 
     minimal_writes = sum(
-        _least_writes(before[child.pk], child.synced_uris)
+        _least_writes(before[child.pk], child.synced_uris, child.write_mode)
         for child in ChildPlaylist.objects.filter(base=base)
     )
     reads = 1 + math.ceil(items / 50)
