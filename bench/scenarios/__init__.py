@@ -13,6 +13,9 @@ from bench.scenarios import (  # noqa: F401
 )
 
 ORDER = [
+    # First: its shares divide the household's budget among the people connected to Spotify,
+    # and the scenarios after it leave their own users connected.
+    "household_day",
     "gateway_paging_10k",
     "gateway_library_remove_1k",
     "library_refresh_cold",
@@ -30,7 +33,6 @@ ORDER = [
     "stats_1m",
     "artist_page_1m",
     "history_rules_preview_1m",
-    "household_day",
     "sync_memory_10k_20_children",
     "ops_page",
     "hostile_uploads",

@@ -154,6 +154,7 @@ def household_day(server) -> Outcome:
     start = datetime.now(tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     fake = clock.FakeClock(start)
     clock.use(fake)
+    pacing.reset(state.app_id())  # slots booked on the real clock would look hours ahead
     pauses: dict[str, Counter] = defaultdict(Counter)  # person → Counter((work, reason))
     try:
         people, lines, _ = _setup(rng)
