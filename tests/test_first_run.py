@@ -23,18 +23,6 @@ def first_run_on(settings):
 
 
 @pytest.fixture
-def sent_tasks(monkeypatch):
-    """The task messages sent to the broker (names and args), none of them delivered."""
-    sent = []
-    monkeypatch.setattr(
-        current_app,
-        "send_task",
-        lambda name, args=None, kwargs=None, **_: sent.append((name, args)),
-    )
-    return sent
-
-
-@pytest.fixture
 def ada_library(sandbox_users):
     ada = sandbox_users[0]
     seed_library(
@@ -51,7 +39,7 @@ def test_connecting_spotify_queues_the_first_refresh_and_history_check_and_shows
 
     refresh = LibraryRefresh.objects.get(user=user)
     assert refresh.status == JobStatus.QUEUED
-    assert sorted(name for name, _ in sent_tasks) == [
+    assert sorted(name for name, *_ in sent_tasks) == [
         "archive.tasks.check_history_now_task",
         "playlists.tasks.refresh_library_task",
     ]
@@ -112,8 +100,12 @@ def test_check_now_asks_spotify_once_a_minute_at_most(
 
     response = client.post(reverse("history_check_now"), follow=True)
     assert "Checking Spotify for your recent plays now." in response.content.decode()
-    [(name, args)] = sent_tasks
-    assert (name, args[0]) == ("archive.tasks.check_history_now_task", user.pk)
+    [(name, args, queue)] = sent_tasks
+    assert (name, args[0], queue) == (
+        "archive.tasks.check_history_now_task",
+        user.pk,
+        "interactive",
+    )
 
     check_history_now_task(*sent_tasks[0][1])  # what the worker runs for that click
     run = PollRun.objects.get(user=user)

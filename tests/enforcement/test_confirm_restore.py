@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from api.models import ApiToken, Scope
@@ -20,25 +19,6 @@ from tests.enforcement.factories import finished_batch
 pytestmark = pytest.mark.django_db
 
 TRACK = "4uLU6hMCjMI75M1A2tKUQC"
-
-
-@pytest.fixture
-def owner(django_user_model):
-    return django_user_model.objects.create(username="owner")
-
-
-@pytest.fixture
-def owner_client(owner):
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def outsider_client(django_user_model):
-    client = Client()
-    client.force_login(django_user_model.objects.create(username="outsider"))
-    return client
 
 
 @pytest.fixture
