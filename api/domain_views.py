@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.utils import timezone
 
 from api import serializers
@@ -432,16 +432,6 @@ def _export_format(request) -> str:
     return fmt
 
 
-def _export_response(fmt: str, name: str, rows, file_name: str) -> HttpResponse:
-    from playlists import exports
-
-    response = HttpResponse(
-        exports.export_text(fmt, name, rows), content_type=exports.CONTENT_TYPES[fmt]
-    )
-    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
-    return response
-
-
 @api_view()
 def playlist_export(request, pk: int):
     from playlists import exports
@@ -451,7 +441,7 @@ def playlist_export(request, pk: int):
     playlist = Playlist.objects.filter(pk=pk, user=request.user).first()
     if playlist is None:
         raise ApiError(404, "not_found", "No such playlist in your library.")
-    return _export_response(
+    return exports.download(
         fmt, playlist.name, exports.playlist_rows(playlist), exports.file_name(playlist.name, fmt)
     )
 
@@ -461,7 +451,7 @@ def liked_export(request):
     from playlists import exports
 
     fmt = _export_format(request)
-    return _export_response(fmt, "Liked Songs", exports.liked_rows(request.user), f"liked.{fmt}")
+    return exports.download(fmt, "Liked Songs", exports.liked_rows(request.user), f"liked.{fmt}")
 
 
 @api_view()

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.http import HttpResponse
+
 from core import spreadsheet
 from playlists.models import LikedSong, Playlist, PlaylistItem, Track
 
@@ -289,3 +291,10 @@ def library_zip(user, fmt: str, target) -> None:
             used.add(member)
             with archive.open(member, "w") as raw, io.TextIOWrapper(raw, "utf-8") as out:
                 write(fmt, name, rows, out)
+
+
+def download(fmt: str, name: str, rows: Iterable[ExportRow], file_name: str) -> HttpResponse:
+    """The export as an attachment, for the pages and the API alike."""
+    response = HttpResponse(export_text(fmt, name, rows), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -195,27 +195,21 @@ def _export_format(fmt: str) -> str:
     return fmt
 
 
-def _download(text: str, fmt: str, name: str) -> HttpResponse:
-    response = HttpResponse(text, content_type=exports.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 @require_GET
 @login_required
 def export_playlist(request, pk: int, fmt: str):
     fmt = _export_format(fmt)
     playlist = library.playlist_for_user(request.user, pk)
-    text = exports.export_text(fmt, playlist.name, exports.playlist_rows(playlist))
-    return _download(text, fmt, exports.file_name(playlist.name, fmt))
+    return exports.download(
+        fmt, playlist.name, exports.playlist_rows(playlist), exports.file_name(playlist.name, fmt)
+    )
 
 
 @require_GET
 @login_required
 def export_liked(request, fmt: str):
     fmt = _export_format(fmt)
-    text = exports.export_text(fmt, "Liked Songs", exports.liked_rows(request.user))
-    return _download(text, fmt, f"liked.{fmt}")
+    return exports.download(fmt, "Liked Songs", exports.liked_rows(request.user), f"liked.{fmt}")
 
 
 @require_GET
@@ -265,5 +259,5 @@ def playlist_as_of_export(request, pk: int, change_pk: int, fmt: str):
     fmt = _export_format(fmt)
     playlist, change = _change_for(request, pk, change_pk)
     name = f"{playlist.name} (before {change.seen_at:%Y-%m-%d %H:%M})"
-    text = exports.export_text(fmt, name, exports.uri_rows(history.as_of(playlist, change)))
-    return _download(text, fmt, exports.file_name(name, fmt))
+    rows = exports.uri_rows(history.as_of(playlist, change))
+    return exports.download(fmt, name, rows, exports.file_name(name, fmt))
